@@ -1,0 +1,23 @@
+# CUDA is enabled when nvcc is found (STAMPEDE_WITH_CUDA=AUTO), or forced ON/OFF.
+# Every CUDA source compiles for sm_80 and sm_90 plus PTX, whether or not a GPU is present.
+set(STAMPEDE_CUDA_ENABLED OFF)
+if(NOT STAMPEDE_WITH_CUDA STREQUAL "OFF")
+  include(CheckLanguage)
+  if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    set(CMAKE_CUDA_ARCHITECTURES 80-real 90)   # sm_80, sm_90 SASS + compute_90 PTX
+    enable_language(CUDA)
+    set(CMAKE_CUDA_STANDARD 17)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+    find_package(CUDAToolkit REQUIRED)
+    set(STAMPEDE_CUDA_ENABLED ON)
+    message(STATUS "stampede: CUDA backend ON (${CMAKE_CUDA_COMPILER})")
+  elseif(STAMPEDE_WITH_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "stampede: STAMPEDE_WITH_CUDA=ON but no CUDA compiler was found")
+  else()
+    message(STATUS "stampede: CUDA backend OFF (no nvcc)")
+  endif()
+endif()
