@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds everything (CUDA sources included when nvcc exists), and runs
+# the whole test suite: ctest (Catch2), the CUDA resource check, and pytest for the Python module.
+# Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${STAMPEDE_BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc)}
+
+bash scripts/install.sh
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD" -j"$JOBS"
+
+status=0
+echo "== ctest =="
+ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" || status=1
+
+if [ -x scripts/check_cuda_resources.sh ] && command -v nvcc >/dev/null; then
+  echo "== CUDA register/stack budget =="
+  bash scripts/check_cuda_resources.sh "$BUILD" || status=1
+fi
+
+if [ -d tests/python ] && ls tests/python/test_*.py >/dev/null 2>&1; then
+  echo "== pytest =="
+  set +e
+  PYTHONPATH="$PWD/$BUILD/python${PYTHONPATH:+:$PYTHONPATH}" python3 -m pytest -q tests/python
+  rc=$?
+  set -e
+  if [ $rc -ne 0 ]; then status=1; fi
+fi
+
+if [ $status -ne 0 ]; then echo "stampede tests: FAILED"; else echo "stampede tests: all passed"; fi
+exit $status
