@@ -1,0 +1,332 @@
+// kernels/collision_driver.h — collision detection for one world (mj_collision): candidate geom
+// pairs, MuJoCo's filters, narrowphase, contact parameters; contacts land in Data's contact_*
+// arrays in the order MuJoCo 4 produces them.
+//
+// Order (MuJoCo's): body pairs (b1 < b2) by signature b1 << 16 | b2; for each signature the
+// explicit <pair>s with that signature first, then the body pair's geom pairs: one pair when
+// both bodies have a single geom, else all geom pairs sorted by (geom of lower type, other geom)
+// (MuJoCo's midphase sorts its contacts so), or in loop order when midphase is disabled.
+//
+// Filters (MuJoCo's): same weld body; both weld bodies without dofs; parent-child (weld bodies,
+// not the world) unless filterparent is disabled; <exclude> signatures; contype/conaffinity;
+// bounding spheres (rbound + margin + gap; planes by distance). Explicit pairs skip all but the
+// bounding-sphere test.
+//
+// Margin and gap (MuJoCo 4): a pair is detected within margin + gap; a contact with
+// dist >= margin (includemargin) is kept but excluded from the solver (efc_address -1).
+#pragma once
+
+#include "kernels/collision_narrowphase.h"
+#include "sim/data.h"
+
+namespace stampede::kern {
+
+// contact parameters of a geom pair without an explicit <pair> (mj_contactParam)
+template <class Real>
+struct ContactParams {
+  int condim;
+  Real friction[5];
+  Real solref[2];
+  Real solreffriction[2];
+  Real solimp[5];
+};
+
+template <class Real>
+SP_HD inline void contact_params_geoms(ContactParams<Real>& p, const sim::ModelView<Real>& m,
+                                       int w, int g1, int g2) {
+  const Real* fr1 = m.geom_friction.at(w) + 3 * g1;
+  const Real* fr2 = m.geom_friction.at(w) + 3 * g2;
+  const Real* ref1 = m.geom_solref + 2 * g1;
+  const Real* ref2 = m.geom_solref + 2 * g2;
+  const Real* imp1 = m.geom_solimp + 5 * g1;
+  const Real* imp2 = m.geom_solimp + 5 * g2;
+  int pr1 = m.geom_priority[g1], pr2 = m.geom_priority[g2];
+  Real fri[3];
+
+  if (pr1 != pr2) {
+    // the geom with the higher priority decides
+    int g = pr1 > pr2 ? g1 : g2;
+    const Real* fr = pr1 > pr2 ? fr1 : fr2;
+    p.condim = m.geom_condim[g];
+    for (int i = 0; i < 2; i++) p.solref[i] = m.geom_solref[2 * g + i];
+    for (int i = 0; i < 5; i++) p.solimp[i] = m.geom_solimp[5 * g + i];
+    for (int i = 0; i < 3; i++) fri[i] = fr[i];
+  } else {
+    // same priority: max condim, solmix-weighted solref/solimp, max friction
+    p.condim = m.geom_condim[g1] > m.geom_condim[g2] ? m.geom_condim[g1] : m.geom_condim[g2];
+    Real mix1 = m.geom_solmix[g1], mix2 = m.geom_solmix[g2];
+    const Real minval = ColConst<Real>::minval;
+    Real mix;
+    if (mix1 >= minval && mix2 >= minval) {
+      mix = mix1 / (mix1 + mix2);
+    } else if (mix1 < minval && mix2 < minval) {
+      mix = Real(0.5);
+    } else if (mix1 < minval) {
+      mix = 0;
+    } else {
+      mix = 1;
+    }
+    if (ref1[0] > 0 && ref2[0] > 0) {
+      for (int i = 0; i < 2; i++) p.solref[i] = mix * ref1[i] + (1 - mix) * ref2[i];
+    } else {
+      // direct (negative) reference: element-wise minimum
+      for (int i = 0; i < 2; i++) p.solref[i] = col_min(ref1[i], ref2[i]);
+    }
+    for (int i = 0; i < 5; i++) p.solimp[i] = mix * imp1[i] + (1 - mix) * imp2[i];
+    for (int i = 0; i < 3; i++) fri[i] = col_max(fr1[i], fr2[i]);
+  }
+  p.friction[0] = fri[0];
+  p.friction[1] = fri[0];
+  p.friction[2] = fri[1];
+  p.friction[3] = fri[2];
+  p.friction[4] = fri[2];
+  p.solreffriction[0] = 0;
+  p.solreffriction[1] = 0;
+}
+
+// contact parameters of explicit pair `ipair`
+template <class Real>
+SP_HD inline void contact_params_pair(ContactParams<Real>& p, const sim::ModelView<Real>& m,
+                                      int ipair) {
+  p.condim = m.pair_dim[ipair];
+  for (int i = 0; i < 2; i++) p.solref[i] = m.pair_solref[2 * ipair + i];
+  for (int i = 0; i < 5; i++) p.solimp[i] = m.pair_solimp[5 * ipair + i];
+  for (int i = 0; i < 5; i++) p.friction[i] = m.pair_friction[5 * ipair + i];
+  const Real* srf = m.pair_solreffriction + 2 * ipair;
+  bool has_srf = srf[0] != 0 || srf[1] != 0;
+  p.solreffriction[0] = has_srf ? srf[0] : Real(0);
+  p.solreffriction[1] = has_srf ? srf[1] : Real(0);
+}
+
+// margin and gap of a geom pair (ipair >= 0: explicit pair), with the override option
+template <class Real>
+SP_HD inline Real contact_margin(const sim::ModelView<Real>& m, int g1, int g2, int ipair) {
+  if (m.opt.enableflags & sim::kEnblOverride) return m.opt.o_margin;
+  return ipair >= 0 ? m.pair_margin[ipair] : m.geom_margin[g1] + m.geom_margin[g2];
+}
+template <class Real>
+SP_HD inline Real contact_gap(const sim::ModelView<Real>& m, int g1, int g2, int ipair) {
+  return ipair >= 0 ? m.pair_gap[ipair] : m.geom_gap[g1] + m.geom_gap[g2];
+}
+
+// true when the bounding spheres (or plane distance) rule the pair out (mj_filterSphere)
+template <class Real>
+SP_HD inline bool collision_sphere_filter(const sim::ModelView<Real>& m, const Real* geom_xpos,
+                                          const Real* geom_xmat, int g1, int g2, Real bound) {
+  Real rb1 = m.geom_rbound[g1], rb2 = m.geom_rbound[g2];
+  if (rb1 > 0 && rb2 > 0) {
+    Real dif[3];
+    sub3(dif, geom_xpos + 3 * g1, geom_xpos + 3 * g2);
+    Real r = rb1 + rb2 + bound;
+    return dot3(dif, dif) > r * r;
+  }
+  for (int k = 0; k < 2; k++) {
+    int gp = k == 0 ? g1 : g2, go = k == 0 ? g2 : g1;
+    Real rbo = k == 0 ? rb2 : rb1;
+    if (m.geom_type[gp] == kGeomPlane && rbo > 0) {
+      const Real* mat = geom_xmat + 9 * gp;
+      Real normal[3] = {mat[2], mat[5], mat[8]};
+      Real dif[3];
+      sub3(dif, geom_xpos + 3 * go, geom_xpos + 3 * gp);
+      if (dot3(dif, normal) > bound + rbo) return true;
+    }
+  }
+  return false;
+}
+
+// true when MuJoCo's body-pair filter drops bodies b1, b2 (filterBodyPair, no sleep)
+template <class Real>
+SP_HD inline bool collision_body_filter(const sim::ModelView<Real>& m, int b1, int b2) {
+  int weld1 = m.body_weldid[b1], weld2 = m.body_weldid[b2];
+  if (weld1 == weld2) return true;
+  if (m.body_dofnum[weld1] == 0 && m.body_dofnum[weld2] == 0) return true;
+  int parent1 = m.body_weldid[m.body_parentid[weld1]];
+  int parent2 = m.body_weldid[m.body_parentid[weld2]];
+  bool filterparent = !(m.opt.disableflags & sim::kDsblFilterParent);
+  if (filterparent && weld1 != 0 && weld2 != 0 && (weld1 == parent2 || weld2 == parent1)) {
+    return true;
+  }
+  return false;
+}
+
+// true when body pair signature `sig` is in the sorted exclude list
+template <class Real>
+SP_HD inline bool collision_excluded(const sim::ModelView<Real>& m, int sig) {
+  int lo = 0, hi = m.nexclude;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (m.exclude_signature[mid] < sig) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo < m.nexclude && m.exclude_signature[lo] == sig;
+}
+
+// collide geoms g1, g2 (ipair: explicit pair or -1) and append the contacts of world w
+template <class Real>
+SP_HD inline void collide_pair(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+                               int w, int g1, int g2, int ipair) {
+  // geom 1 is the one of lower type (MuJoCo's pushGeomGeom)
+  if (m.geom_type[g1] > m.geom_type[g2]) {
+    int t = g1;
+    g1 = g2;
+    g2 = t;
+  }
+  const Real* geom_xpos = d.geom_xpos.at(w);
+  const Real* geom_xmat = d.geom_xmat.at(w);
+  Real margin = contact_margin(m, g1, g2, ipair);
+  Real gap = contact_gap(m, g1, g2, ipair);
+  if (collision_sphere_filter(m, geom_xpos, geom_xmat, g1, g2, margin + gap)) {
+    return;
+  }
+
+  ContactPoint<Real> con[kMaxContactsPerPair];
+  int n = collide_geoms(con, m.geom_type[g1], m.geom_type[g2], margin + gap,
+                        geom_xpos + 3 * g1, geom_xmat + 9 * g1, m.geom_size + 3 * g1,
+                        geom_xpos + 3 * g2, geom_xmat + 9 * g2, m.geom_size + 3 * g2);
+  if (n == 0) {
+    return;
+  }
+
+  ContactParams<Real> p;
+  if (ipair >= 0) {
+    contact_params_pair(p, m, ipair);
+  } else {
+    contact_params_geoms(p, m, w, g1, g2);
+  }
+  bool override = m.opt.enableflags & sim::kEnblOverride;
+
+  int* ncon = d.ncon.at(w);
+  int capacity = d.s.contact_capacity;
+  for (int k = 0; k < n; k++) {
+    if (*ncon >= capacity) {
+      d.contact_overflow.at(w)[0] += n - k;
+      d.warning_flags.at(w)[0] |= kWarnContactOverflow;
+      return;
+    }
+    int c = (*ncon)++;
+    d.contact_dist.at(w)[c] = con[k].dist;
+    copy3(d.contact_pos.at(w) + 3 * c, con[k].pos);
+    contact_make_frame(d.contact_frame.at(w) + 9 * c, con[k].normal, con[k].tangent);
+    d.contact_includemargin.at(w)[c] = margin;
+    Real* friction = d.contact_friction.at(w) + 5 * c;
+    Real* solref = d.contact_solref.at(w) + 2 * c;
+    Real* solreffriction = d.contact_solreffriction.at(w) + 2 * c;
+    Real* solimp = d.contact_solimp.at(w) + 5 * c;
+    for (int i = 0; i < 5; i++) {
+      friction[i] = col_max(ColConst<Real>::minmu, override ? m.opt.o_friction[i] : p.friction[i]);
+      solimp[i] = override ? m.opt.o_solimp[i] : p.solimp[i];
+    }
+    for (int i = 0; i < 2; i++) {
+      solref[i] = override ? m.opt.o_solref[i] : p.solref[i];
+      solreffriction[i] = override ? m.opt.o_solref[i] : p.solreffriction[i];
+    }
+    d.contact_dim.at(w)[c] = p.condim;
+    d.contact_geom.at(w)[2 * c] = g1;
+    d.contact_geom.at(w)[2 * c + 1] = g2;
+    d.contact_efc_address.at(w)[c] = -1;
+    zero3(d.contact_force.at(w) + 3 * c);
+  }
+}
+
+// geom pairs of one body pair, MuJoCo's order
+template <class Real>
+SP_HD inline void collide_bodies(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+                                 int w, int b1, int b2, int pairadr_begin, int pairadr_end) {
+  int adr1 = m.body_geomadr[b1], num1 = m.body_geomnum[b1];
+  int adr2 = m.body_geomadr[b2], num2 = m.body_geomnum[b2];
+
+  // geom-level filters: bitmasks and explicit pairs of this signature (those replace the
+  // default pair)
+  auto accept = [&](int g1, int g2) {
+    bool ok = (m.geom_contype[g1] & m.geom_conaffinity[g2]) ||
+              (m.geom_contype[g2] & m.geom_conaffinity[g1]);
+    if (!ok) return false;
+    for (int p = pairadr_begin; p < pairadr_end; p++) {
+      if ((m.pair_geom1[p] == g1 && m.pair_geom2[p] == g2) ||
+          (m.pair_geom1[p] == g2 && m.pair_geom2[p] == g1)) {
+        return false;
+      }
+    }
+    return true;
+  };
+
+  bool sorted = !(num1 == 1 && num2 == 1) && !(m.opt.disableflags & sim::kDsblMidphase);
+  if (!sorted) {
+    for (int g1 = adr1; g1 < adr1 + num1; g1++) {
+      for (int g2 = adr2; g2 < adr2 + num2; g2++) {
+        if (accept(g1, g2)) collide_pair(m, d, w, g1, g2, -1);
+      }
+    }
+    return;
+  }
+
+  // midphase order: by (lower-type geom, other geom); enumerate the keys in increasing order
+  // without a buffer: each step finds the smallest key above the previous one
+  long long prev = -1;
+  while (true) {
+    long long best = -1;
+    int bg1 = -1, bg2 = -1;
+    for (int g1 = adr1; g1 < adr1 + num1; g1++) {
+      for (int g2 = adr2; g2 < adr2 + num2; g2++) {
+        int a = g1, b = g2;
+        if (m.geom_type[a] > m.geom_type[b]) {
+          a = g2;
+          b = g1;
+        }
+        long long key = (static_cast<long long>(a) << 32) | static_cast<long long>(b);
+        if (key > prev && (best < 0 || key < best)) {
+          best = key;
+          bg1 = g1;
+          bg2 = g2;
+        }
+      }
+    }
+    if (best < 0) return;
+    prev = best;
+    if (accept(bg1, bg2)) collide_pair(m, d, w, bg1, bg2, -1);
+  }
+}
+
+// all contacts of world w
+template <class Real>
+SP_HD inline void collision_world(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+                                  int w) {
+  d.ncon.at(w)[0] = 0;
+  d.contact_overflow.at(w)[0] = 0;
+  if ((m.opt.disableflags & (sim::kDsblConstraint | sim::kDsblContact)) || m.nbody < 2) {
+    return;
+  }
+
+  int pairadr = 0;
+  for (int b1 = 0; b1 < m.nbody; b1++) {
+    for (int b2 = b1 + 1; b2 < m.nbody; b2++) {
+      int sig = (b1 << 16) + b2;
+
+      // explicit pairs up to this signature come first
+      int pair_begin = pairadr;
+      for (; pairadr < m.npair && m.pair_signature[pairadr] <= sig; pairadr++) {
+        collide_pair(m, d, w, m.pair_geom1[pairadr], m.pair_geom2[pairadr], pairadr);
+      }
+      // those with exactly this signature replace the default geom pair
+      int merged_begin = pairadr;
+      while (merged_begin > pair_begin && m.pair_signature[merged_begin - 1] == sig) {
+        merged_begin--;
+      }
+
+      if (m.body_geomnum[b1] == 0 || m.body_geomnum[b2] == 0) continue;
+      if (!m.body_contype_any[b1] || !m.body_contype_any[b2]) continue;
+      if (collision_body_filter(m, b1, b2)) continue;
+      if (m.nexclude && collision_excluded(m, sig)) continue;
+      collide_bodies(m, d, w, b1, b2, merged_begin, pairadr);
+    }
+  }
+  // explicit pairs beyond the last body pair
+  for (; pairadr < m.npair; pairadr++) {
+    collide_pair(m, d, w, m.pair_geom1[pairadr], m.pair_geom2[pairadr], pairadr);
+  }
+}
+
+}  // namespace stampede::kern

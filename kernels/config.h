@@ -1,0 +1,34 @@
+// kernels/config.h — compile-time switches shared by every kernel body (CPU and CUDA).
+#pragma once
+
+#if defined(__CUDACC__)
+#define SP_HD __host__ __device__
+#define SP_DEVICE __device__
+#define SP_INLINE __forceinline__
+#define SP_RESTRICT __restrict__
+#else
+#define SP_HD
+#define SP_DEVICE
+#define SP_INLINE inline __attribute__((always_inline))
+#define SP_RESTRICT __restrict__
+#endif
+
+#if defined(__CUDA_ARCH__)
+#define SP_ON_DEVICE 1
+#else
+#define SP_ON_DEVICE 0
+#endif
+
+namespace stampede::kern {
+
+// bits of Data::warning_flags (per world). Kernels never throw: they set these and the host
+// turns them into counters (Backend::warnings) or errors.
+enum WarningBit : int {
+  kWarnContactOverflow = 1 << 0,     // more contacts than contact_capacity were found
+  kWarnConstraintOverflow = 1 << 1,  // more constraint rows than efc_capacity were needed
+  kWarnBadQacc = 1 << 2,             // qacc (or the state) became NaN/Inf or exploded
+  kWarnBadCtrl = 1 << 3,             // ctrl had NaN/Inf: zeroed for this step (MuJoCo does too)
+  kWarnSolverNotConverged = 1 << 4,  // the constraint solver hit its iteration limit
+};
+
+}  // namespace stampede::kern

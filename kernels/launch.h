@@ -1,0 +1,168 @@
+// kernels/launch.h — run a kernel body over every world: a persistent thread pool on the CPU,
+// a grid launch (one warp per world) plus an error check under CUDA.
+//
+//   for_each_world(exec, nworld, [&](int w, auto& team) { body(m, d, w, team); });
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kernels/config.h"
+#include "kernels/team.h"
+
+namespace stampede::kern {
+
+// a fixed set of worker threads, created once; run() hands them one job and waits for it
+class ThreadPool {
+ public:
+  // nthread <= 0: one per hardware thread. The calling thread works too, so nthread - 1
+  // workers are started.
+  explicit ThreadPool(int nthread = 0) {
+    if (nthread <= 0) nthread = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    nthread_ = nthread;
+    for (int t = 1; t < nthread_; ++t) workers_.emplace_back([this, t] { worker_loop(t); });
+  }
+  ~ThreadPool() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+      ++generation_;
+    }
+    cv_.notify_all();
+    for (auto& th : workers_) th.join();
+  }
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return nthread_; }
+
+  // call fn(i, thread) for every i in [0, n), items handed out one at a time; blocks until done
+  template <class F>
+  void run(int n, F&& fn) {
+    if (n <= 0) return;
+    if (nthread_ == 1 || n == 1) {
+      for (int i = 0; i < n; ++i) fn(i, 0);
+      return;
+    }
+    Job job;
+    job.n = n;
+    job.ctx = &fn;
+    job.call = [](void* ctx, int i, int thread) { (*static_cast<F*>(ctx))(i, thread); };
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      job_ = &job;
+      pending_ = nthread_ - 1;
+      ++generation_;
+    }
+    cv_.notify_all();
+    work(job, 0);
+    std::unique_lock<std::mutex> lock(mu_);
+    done_cv_.wait(lock, [this] { return pending_ == 0; });
+    job_ = nullptr;
+  }
+
+ private:
+  struct Job {
+    int n = 0;
+    std::atomic<int> next{0};
+    void* ctx = nullptr;
+    void (*call)(void*, int, int) = nullptr;
+  };
+
+  static void work(Job& job, int thread) {
+    for (int i = job.next.fetch_add(1); i < job.n; i = job.next.fetch_add(1)) job.call(job.ctx, i, thread);
+  }
+
+  void worker_loop(int thread) {
+    std::uint64_t seen = 0;
+    for (;;) {
+      Job* job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return generation_ != seen; });
+        seen = generation_;
+        if (stop_) return;
+        job = job_;
+      }
+      work(*job, thread);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (--pending_ == 0) done_cv_.notify_one();
+      }
+    }
+  }
+
+  int nthread_ = 1;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable cv_, done_cv_;
+  std::uint64_t generation_ = 0;
+  int pending_ = 0;
+  bool stop_ = false;
+  Job* job_ = nullptr;
+};
+
+// how the CPU runs worlds: a pool and the lane order of the emulated team
+struct CpuExec {
+  ThreadPool* pool = nullptr;            // nullptr: run on the calling thread
+  LaneOrder lane_order = LaneOrder::kForward;
+  std::uint32_t seed = 1;                // seed of the shuffled lane order
+};
+
+// fn(w, team) for every world, worlds spread over the pool
+template <class F>
+void for_each_world(const CpuExec& exec, int nworld, F&& fn) {
+  auto one = [&](int w, int) {
+    CpuTeam team(exec.lane_order, exec.seed + 7919u * static_cast<std::uint32_t>(w));
+    fn(w, team);
+  };
+  if (exec.pool) {
+    exec.pool->run(nworld, one);
+  } else {
+    for (int w = 0; w < nworld; ++w) one(w, 0);
+  }
+}
+
+#if defined(__CUDACC__)
+// throw std::runtime_error with file and line when a CUDA call fails (host code only)
+#define SP_CUDA_CHECK(expr)                                                                     \
+  do {                                                                                          \
+    cudaError_t sp_err_ = (expr);                                                               \
+    if (sp_err_ != cudaSuccess)                                                                 \
+      throw std::runtime_error(std::string(__FILE__) + ":" + std::to_string(__LINE__) + ": " + \
+                               #expr + ": " + cudaGetErrorString(sp_err_));                     \
+  } while (0)
+
+struct CudaExec {
+  cudaStream_t stream = nullptr;
+  int warps_per_block = 4;  // worlds per block
+};
+
+template <class F>
+__global__ void world_kernel(int nworld, F fn) {
+  int w = static_cast<int>((blockIdx.x * blockDim.x + threadIdx.x) / kTeamWidth);
+  if (w >= nworld) return;  // uniform over the warp
+  WarpTeam team;
+  fn(w, team);
+}
+
+// fn is a __device__ lambda (int w, WarpTeam& team); one warp per world
+template <class F>
+void for_each_world(const CudaExec& exec, int nworld, F fn) {
+  if (nworld <= 0) return;
+  int threads = exec.warps_per_block * kTeamWidth;
+  int blocks = (nworld + exec.warps_per_block - 1) / exec.warps_per_block;
+  world_kernel<<<blocks, threads, 0, exec.stream>>>(nworld, fn);
+  SP_CUDA_CHECK(cudaGetLastError());
+}
+#endif
+
+}  // namespace stampede::kern

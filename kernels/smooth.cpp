@@ -1,0 +1,25 @@
+// kernels/smooth.cpp — the CPU translation unit of the pipeline: per-world bodies on a pool.
+#include "kernels/smooth.h"
+
+#include "kernels/smooth_stages.inl"
+
+namespace stampede::kern {
+
+bool constraints_simulated() { return ConstraintPipeline::kSimulatesConstraints; }
+
+template <class Real>
+void run_stage(Stage stage, const sim::ModelView<Real>& m, const sim::DataView<Real>& d, const CpuExec& exec) {
+  for_each_world(exec, d.s.nworld, [&](int w, CpuTeam& team) { run_stage_world(stage, m, d, w, team); });
+}
+
+template <class Real>
+void step(const sim::ModelView<Real>& m, const sim::DataView<Real>& d, const CpuExec& exec, int nstep) {
+  for_each_world(exec, d.s.nworld, [&](int w, CpuTeam& team) { step_world(m, d, w, nstep, team); });
+}
+
+template void run_stage<float>(Stage, const sim::ModelView<float>&, const sim::DataView<float>&, const CpuExec&);
+template void run_stage<double>(Stage, const sim::ModelView<double>&, const sim::DataView<double>&, const CpuExec&);
+template void step<float>(const sim::ModelView<float>&, const sim::DataView<float>&, const CpuExec&, int);
+template void step<double>(const sim::ModelView<double>&, const sim::DataView<double>&, const CpuExec&, int);
+
+}  // namespace stampede::kern

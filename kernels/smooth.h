@@ -1,0 +1,47 @@
+// kernels/smooth.h — host entry points of the physics pipeline: run one stage, forward or
+// step over every world, on the CPU (thread pool) or, in kernels/smooth_cuda.h, on a GPU.
+#pragma once
+
+#include "kernels/launch.h"
+#include "sim/data.h"
+#include "sim/model.h"
+
+namespace stampede::kern {
+
+// the pipeline's stages, each like the MuJoCo function of the same name
+enum class Stage {
+  kKinematics,       // mj_kinematics
+  kComPos,           // mj_comPos
+  kCrb,              // mj_crb
+  kFactorM,          // mj_factorM
+  kComVel,           // mj_comVel
+  kPassive,          // mj_passive
+  kRne,              // mj_rne(flg_acc = 0) -> qfrc_bias
+  kActuation,        // mj_fwdActuation
+  kFwdAcceleration,  // mj_fwdAcceleration
+  kFwdConstraint,    // qacc from qacc_smooth (constraint solver)
+  kEuler,            // mj_Euler
+  kFwdPosition,      // mj_fwdPosition
+  kFwdVelocity,      // mj_fwdVelocity
+  kForward,          // mj_forward
+  kStep,             // mj_step (Euler)
+};
+
+// true once the constraint pipeline (collision, constraints, solver) is plugged into forward
+bool constraints_simulated();
+
+// run one stage on every world
+template <class Real>
+void run_stage(Stage stage, const sim::ModelView<Real>& m, const sim::DataView<Real>& d, const CpuExec& exec);
+
+// nstep steps of every world, then fwd_position + fwd_velocity so that outputs describe the
+// new state
+template <class Real>
+void step(const sim::ModelView<Real>& m, const sim::DataView<Real>& d, const CpuExec& exec, int nstep);
+
+extern template void run_stage<float>(Stage, const sim::ModelView<float>&, const sim::DataView<float>&, const CpuExec&);
+extern template void run_stage<double>(Stage, const sim::ModelView<double>&, const sim::DataView<double>&, const CpuExec&);
+extern template void step<float>(const sim::ModelView<float>&, const sim::DataView<float>&, const CpuExec&, int);
+extern template void step<double>(const sim::ModelView<double>&, const sim::DataView<double>&, const CpuExec&, int);
+
+}  // namespace stampede::kern

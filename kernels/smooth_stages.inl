@@ -1,0 +1,40 @@
+// kernels/smooth_stages.inl — dispatch of one Stage to its per-world body; shared by the CPU
+// (kernels/smooth.cpp) and CUDA (kernels/smooth.cu) translation units.
+#pragma once
+
+#include "kernels/forward.inl"
+#include "kernels/smooth.h"
+
+namespace stampede::kern {
+
+template <class Real, class Team>
+SP_HD void run_stage_world(Stage stage, const sim::ModelView<Real>& m, const sim::DataView<Real>& d, int w,
+                           Team& team) {
+  switch (stage) {
+    case Stage::kKinematics: kinematics(m, d, w, team); break;
+    case Stage::kComPos: com_pos(m, d, w, team); break;
+    case Stage::kCrb: crb(m, d, w, team); break;
+    case Stage::kFactorM: factor_m(m, d, w, team); break;
+    case Stage::kComVel: com_vel(m, d, w, team); break;
+    case Stage::kPassive: passive(m, d, w, team); break;
+    case Stage::kRne: rne(m, d, w, team); break;
+    case Stage::kActuation: actuation(m, d, w, team); break;
+    case Stage::kFwdAcceleration: fwd_acceleration(m, d, w, team); break;
+    case Stage::kFwdConstraint: ConstraintPipeline::solve(m, d, w, team); break;
+    case Stage::kEuler: euler(m, d, w, team); break;
+    case Stage::kFwdPosition: fwd_position(m, d, w, team); break;
+    case Stage::kFwdVelocity: fwd_velocity(m, d, w, team); break;
+    case Stage::kForward: forward(m, d, w, team); break;
+    case Stage::kStep: step(m, d, w, team); break;
+  }
+}
+
+// nstep steps of one world, then its position and velocity stages at the new state
+template <class Real, class Team>
+SP_HD void step_world(const sim::ModelView<Real>& m, const sim::DataView<Real>& d, int w, int nstep, Team& team) {
+  for (int s = 0; s < nstep; ++s) step(m, d, w, team);
+  fwd_position(m, d, w, team);
+  fwd_velocity(m, d, w, team);
+}
+
+}  // namespace stampede::kern

@@ -1,0 +1,88 @@
+// rl/learner.h — the PPO learner API, one interface for every backend (CPU now: rl/ppo_cpu.cpp;
+// CUDA later, behind the same calls). One iteration, as rsl_rl runs it:
+//
+//   for step in 0 .. num_steps_per_env-1:
+//     learner.act(obs, actions);                        // sample, record the transition
+//     env.step(actions, obs, reward, terminated, truncated, final_obs);
+//     learner.process_env_step(reward, terminated, truncated, final_obs);
+//   learner.compute_returns(obs);                       // GAE
+//   stats = learner.update();                           // epochs x minibatches of PPO
+//
+// Arrays are host arrays, row-major (num_envs, dim); a device backend copies them or, when the
+// env lives on the same device, takes them in place (the runner never touches them).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rl/actor_critic.h"
+#include "rl/config.h"
+
+namespace stampede::rl {
+
+// means over the minibatches of one update
+struct UpdateStats {
+  double surrogate_loss = 0;
+  double value_loss = 0;
+  double entropy = 0;
+  double kl = 0;             // KL(old || new) measured before each minibatch step
+  double learning_rate = 0;  // after the update (the adaptive schedule moves it)
+  double action_std = 0;     // mean policy std after the update
+  double grad_norm = 0;      // mean global gradient norm before clipping
+};
+
+// everything a checkpoint needs to continue bit-identically
+struct LearnerState {
+  std::vector<ParamTensor> tensors;     // names and shapes of the flat parameter vector
+  std::vector<float> params;            // (num_params) actor, critic, log_std
+  std::vector<float> adam_exp_avg;      // (num_params) Adam first moment
+  std::vector<float> adam_exp_avg_sq;   // (num_params) Adam second moment
+  int64_t adam_step = 0;                // Adam steps taken
+  double learning_rate = 0;             // current (adaptive) learning rate
+  std::vector<double> obs_mean, obs_var;  // (obs_dim) observation normalizer
+  double obs_count = 0;                 // samples merged into the normalizer
+  std::array<uint64_t, 4> rng{};        // sampling / minibatch RNG state
+};
+
+class PpoLearner {
+ public:
+  virtual ~PpoLearner() = default;
+  virtual std::string device() const = 0;
+  virtual int num_envs() const = 0;
+  virtual int obs_dim() const = 0;
+  virtual int act_dim() const = 0;
+  virtual const ActorCriticLayout& layout() const = 0;
+
+  // rollout: obs (num_envs, obs_dim) -> sampled actions (num_envs, act_dim); records the
+  // transition (normalized obs, action, mean, std, log-prob, value) and updates the normalizer
+  virtual void act(const float* obs, float* actions) = 0;
+  // rewards, terminated, truncated (num_envs), final_obs (num_envs, obs_dim) of env.step; time-outs
+  // are bootstrapped: reward += gamma V(final_obs) where truncated
+  virtual void process_env_step(const float* rewards, const unsigned char* terminated,
+                                const unsigned char* truncated, const float* final_obs) = 0;
+  // after a full rollout: GAE with V(last_obs) (num_envs, obs_dim) as the bootstrap
+  virtual void compute_returns(const float* last_obs) = 0;
+  // PPO epochs x minibatches over the rollout; clears it
+  virtual UpdateStats update() = 0;
+
+  // deterministic policy (the mean action) for n observations (n, obs_dim); no state changes
+  virtual void act_inference(const float* obs, float* actions, int n) = 0;
+  // critic value of n observations (n, obs_dim)
+  virtual void evaluate(const float* obs, float* values, int n) = 0;
+
+  virtual LearnerState state() const = 0;
+  virtual void load_state(const LearnerState& s) = 0;
+};
+
+// the learner for cfg.runner.device ("cpu"; "cuda" throws a clear error while no CUDA backend
+// or no GPU is present)
+std::unique_ptr<PpoLearner> make_learner(const PpoConfig& cfg, int num_envs, int obs_dim, int act_dim);
+std::unique_ptr<PpoLearner> make_cpu_learner(const PpoConfig& cfg, int num_envs, int obs_dim, int act_dim);
+
+// whether a CUDA device can run the learner; otherwise *why says what is missing
+bool cuda_available(std::string* why);
+
+}  // namespace stampede::rl

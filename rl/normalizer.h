@@ -1,0 +1,33 @@
+// rl/normalizer.h — running observation normalization (mean and variance with a sample count,
+// merged batch by batch), as rsl_rl's EmpiricalNormalization: y = (x - mean) / (std + eps).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace stampede::rl {
+
+class ObsNormalizer {
+ public:
+  ObsNormalizer() = default;
+  explicit ObsNormalizer(int dim, double eps = 1e-2) : mean_(dim, 0.0), var_(dim, 1.0), eps_(eps) {}
+
+  int dim() const { return static_cast<int>(mean_.size()); }
+  // merge a batch x (n, dim) into the running statistics
+  void update(const float* x, int n);
+  // y (n, dim) = (x - mean) / (sqrt(var) + eps); y may alias x
+  void normalize(const float* x, float* y, int n) const;
+
+  const std::vector<double>& mean() const { return mean_; }
+  const std::vector<double>& var() const { return var_; }
+  double count() const { return count_; }
+  void set_state(std::vector<double> mean, std::vector<double> var, double count);
+
+ private:
+  std::vector<double> mean_;  // (dim) running mean
+  std::vector<double> var_;   // (dim) running (population) variance
+  double count_ = 0;          // samples merged so far
+  double eps_ = 1e-2;         // added to the std
+};
+
+}  // namespace stampede::rl

@@ -1,0 +1,268 @@
+// rl/ppo_cpu.cpp — the CPU backend of the PPO learner: Eigen (float, row-major minibatch GEMMs,
+// threaded through OpenMP), one flat parameter vector, Adam, running observation normalization.
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+#include <thread>
+
+#include "rl/adam.h"
+#include "rl/learner.h"
+#include "rl/normalizer.h"
+#include "rl/storage.h"
+
+namespace stampede::rl {
+namespace {
+
+using Mat = MatR<float>;
+using Vec = VecX<float>;
+
+class CpuPpoLearner final : public PpoLearner {
+ public:
+  CpuPpoLearner(const PpoConfig& cfg, int num_envs, int obs_dim, int act_dim)
+      : cfg_(cfg),
+        layout_(obs_dim, act_dim, cfg.policy),
+        params_(layout_.num_params()),
+        grads_(layout_.num_params()),
+        adam_(layout_.num_params(), cfg.algorithm.learning_rate, cfg.algorithm.adam_beta1,
+              cfg.algorithm.adam_beta2, cfg.algorithm.adam_eps),
+        normalizer_(obs_dim),
+        storage_(cfg.runner.num_steps_per_env, num_envs, obs_dim, act_dim),
+        rng_(cfg.runner.seed) {
+    validate_config(cfg);
+    int threads = cfg.runner.num_threads;
+    if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    omp_set_num_threads(threads);
+    Eigen::setNbThreads(threads);
+    init_params(layout_, cfg.policy.init_noise_std, rng_, params_.data());
+    coefs_.clip_param = cfg.algorithm.clip_param;
+    coefs_.value_loss_coef = cfg.algorithm.value_loss_coef;
+    coefs_.entropy_coef = cfg.algorithm.entropy_coef;
+    coefs_.use_clipped_value_loss = cfg.algorithm.use_clipped_value_loss;
+  }
+
+  std::string device() const override { return "cpu"; }
+  int num_envs() const override { return storage_.num_envs; }
+  int obs_dim() const override { return layout_.obs_dim(); }
+  int act_dim() const override { return layout_.act_dim(); }
+  const ActorCriticLayout& layout() const override { return layout_; }
+
+  void act(const float* obs, float* actions) override {
+    auto& s = storage_;
+    if (s.step >= s.num_steps) throw std::logic_error("PpoLearner::act: rollout storage is full; call update()");
+    const int N = s.num_envs, O = s.obs_dim, A = s.act_dim;
+    const std::size_t row = static_cast<std::size_t>(s.step) * N;
+    // normalize (after merging this batch into the running statistics) straight into storage
+    if (cfg_.algorithm.normalize_observations) normalizer_.update(obs, N);
+    float* nobs = s.obs.data() + row * O;
+    normalize(obs, nobs, N);
+    x_ = Eigen::Map<const Mat>(nobs, N, O);
+    // policy mean and value
+    mlp_forward(layout_.actor(), params_.data(), x_, actor_cache_);
+    mlp_forward(layout_.critic(), params_.data(), x_, critic_cache_);
+    const Mat& mu = actor_cache_.output();
+    const Vec log_std = Eigen::Map<const Vec>(params_.data() + layout_.log_std_offset(), A);
+    const Eigen::RowVectorXf sigma = log_std.array().exp().matrix().transpose();
+    // sample a = mu + sigma * eps, eps ~ N(0, I), in row order
+    Eigen::Map<Mat> act(s.actions.data() + row * A, N, A);
+    for (int i = 0; i < N; ++i)
+      for (int j = 0; j < A; ++j) act(i, j) = mu(i, j) + sigma[j] * static_cast<float>(rng_.normal());
+    Eigen::Map<Mat>(s.mu.data() + row * A, N, A) = mu;
+    Eigen::Map<Mat>(s.sigma.data() + row * A, N, A) = sigma.replicate(N, 1);
+    Eigen::Map<Vec>(s.log_prob.data() + row, N) = gaussian_log_prob<float>(mu, log_std, Mat(act));
+    Eigen::Map<Vec>(s.values.data() + row, N) = Eigen::Map<const Vec>(critic_cache_.output().data(), N);
+    std::memcpy(actions, act.data(), sizeof(float) * N * A);
+  }
+
+  void process_env_step(const float* rewards, const unsigned char* terminated,
+                        const unsigned char* truncated, const float* final_obs) override {
+    auto& s = storage_;
+    const int N = s.num_envs, O = s.obs_dim;
+    const std::size_t row = static_cast<std::size_t>(s.step) * N;
+    // rewards, and done = terminated or truncated
+    for (int i = 0; i < N; ++i) {
+      s.rewards[row + i] = rewards[i];
+      s.dones[row + i] = (terminated[i] || truncated[i]) ? 1 : 0;
+    }
+    // time-outs: the episode did not end in a terminal state, so bootstrap reward += gamma V(final_obs)
+    std::vector<int> cut;
+    for (int i = 0; i < N; ++i)
+      if (truncated[i] && !terminated[i]) cut.push_back(i);
+    if (!cut.empty()) {
+      std::vector<float> rows(cut.size() * O), v(cut.size());
+      for (std::size_t k = 0; k < cut.size(); ++k)
+        std::memcpy(rows.data() + k * O, final_obs + static_cast<std::size_t>(cut[k]) * O, sizeof(float) * O);
+      evaluate(rows.data(), v.data(), static_cast<int>(cut.size()));
+      for (std::size_t k = 0; k < cut.size(); ++k)
+        s.rewards[row + cut[k]] += static_cast<float>(cfg_.algorithm.gamma) * v[k];
+    }
+    ++s.step;
+  }
+
+  void compute_returns(const float* last_obs) override {
+    auto& s = storage_;
+    if (s.step != s.num_steps) throw std::logic_error("PpoLearner::compute_returns: rollout is not complete");
+    std::vector<float> last_values(s.num_envs);
+    evaluate(last_obs, last_values.data(), s.num_envs);
+    compute_gae(s.num_steps, s.num_envs, s.rewards.data(), s.dones.data(), s.values.data(),
+                last_values.data(), cfg_.algorithm.gamma, cfg_.algorithm.lam, s.advantages.data(),
+                s.returns.data());
+    normalize_advantages(s.advantages.data(), s.size());
+    returns_ready_ = true;
+  }
+
+  UpdateStats update() override {
+    if (!returns_ready_) throw std::logic_error("PpoLearner::update: call compute_returns first");
+    const auto& a = cfg_.algorithm;
+    const std::size_t total = storage_.size();
+    const std::size_t mb_size = total / a.num_mini_batches;  // leftover samples sit out, as in rsl_rl
+    std::vector<std::size_t> perm(total);
+    UpdateStats st;
+    int count = 0;
+    for (int epoch = 0; epoch < a.num_learning_epochs; ++epoch) {
+      // a fresh shuffle per epoch (Fisher-Yates)
+      std::iota(perm.begin(), perm.end(), std::size_t{0});
+      for (std::size_t i = total - 1; i > 0; --i) std::swap(perm[i], perm[rng_.below(i + 1)]);
+      for (int m = 0; m < a.num_mini_batches; ++m) {
+        gather(perm.data() + m * mb_size, mb_size);
+        const PpoLossTerms t =
+            loss_and_gradient(layout_, coefs_, params_.data(), batch_, grads_.data(), work_);
+        // adaptive schedule: KL of the current policy against the sampling policy, before the step
+        const Vec log_std = Eigen::Map<const Vec>(params_.data() + layout_.log_std_offset(), act_dim());
+        const double kl = static_cast<double>(
+            gaussian_kl<float>(batch_.old_mu, batch_.old_sigma, work_.actor.output(), log_std).mean());
+        if (a.schedule == "adaptive") {
+          if (kl > 2.0 * a.desired_kl)
+            adam_.set_lr(std::max(a.min_learning_rate, adam_.lr() / 1.5));
+          else if (kl < 0.5 * a.desired_kl && kl > 0.0)
+            adam_.set_lr(std::min(a.max_learning_rate, adam_.lr() * 1.5));
+        }
+        st.grad_norm += clip_grad_norm(grads_.data(), grads_.size(), a.max_grad_norm);
+        adam_.step(params_.data(), grads_.data());
+        st.surrogate_loss += t.surrogate;
+        st.value_loss += t.value;
+        st.entropy += t.entropy;
+        st.kl += kl;
+        ++count;
+      }
+    }
+    st.surrogate_loss /= count;
+    st.value_loss /= count;
+    st.entropy /= count;
+    st.kl /= count;
+    st.grad_norm /= count;
+    st.learning_rate = adam_.lr();
+    st.action_std = Eigen::Map<const Vec>(params_.data() + layout_.log_std_offset(), act_dim())
+                        .array().exp().mean();
+    storage_.clear();
+    returns_ready_ = false;
+    return st;
+  }
+
+  void act_inference(const float* obs, float* actions, int n) override {
+    Mat x(n, obs_dim());
+    normalize(obs, x.data(), n);
+    MlpCache<float> cache;
+    mlp_forward(layout_.actor(), params_.data(), x, cache);
+    std::memcpy(actions, cache.output().data(), sizeof(float) * n * act_dim());
+  }
+
+  void evaluate(const float* obs, float* values, int n) override {
+    Mat x(n, obs_dim());
+    normalize(obs, x.data(), n);
+    MlpCache<float> cache;
+    mlp_forward(layout_.critic(), params_.data(), x, cache);
+    std::memcpy(values, cache.output().data(), sizeof(float) * n);
+  }
+
+  LearnerState state() const override {
+    LearnerState s;
+    s.tensors = layout_.tensors();
+    s.params = params_;
+    s.adam_exp_avg = adam_.exp_avg();
+    s.adam_exp_avg_sq = adam_.exp_avg_sq();
+    s.adam_step = adam_.step_count();
+    s.learning_rate = adam_.lr();
+    s.obs_mean = normalizer_.mean();
+    s.obs_var = normalizer_.var();
+    s.obs_count = normalizer_.count();
+    s.rng = rng_.state();
+    return s;
+  }
+
+  void load_state(const LearnerState& s) override {
+    if (s.params.size() != params_.size())
+      throw std::invalid_argument("learner state has " + std::to_string(s.params.size()) +
+                                  " parameters, this network has " + std::to_string(params_.size()) +
+                                  " (different obs/act sizes or hidden layers?)");
+    params_ = s.params;
+    adam_.set_state(s.adam_exp_avg, s.adam_exp_avg_sq, s.adam_step, s.learning_rate);
+    normalizer_.set_state(s.obs_mean, s.obs_var, s.obs_count);
+    rng_.set_state(s.rng);
+    storage_.clear();
+    returns_ready_ = false;
+  }
+
+ private:
+  // y = normalized x (identity when normalization is off)
+  void normalize(const float* x, float* y, int n) const {
+    if (cfg_.algorithm.normalize_observations)
+      normalizer_.normalize(x, y, n);
+    else if (x != y)
+      std::memcpy(y, x, sizeof(float) * n * obs_dim());
+  }
+
+  // copy the rows idx[0..n) of the rollout into batch_
+  void gather(const std::size_t* idx, std::size_t n) {
+    const auto& s = storage_;
+    const int O = s.obs_dim, A = s.act_dim;
+    auto& b = batch_;
+    const Eigen::Index rows = static_cast<Eigen::Index>(n);
+    b.obs.resize(rows, O);
+    b.actions.resize(rows, A);
+    b.old_mu.resize(rows, A);
+    b.old_sigma.resize(rows, A);
+    b.old_log_prob.resize(rows);
+    b.old_values.resize(rows);
+    b.advantages.resize(rows);
+    b.returns.resize(rows);
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t i = idx[k];
+      std::memcpy(b.obs.row(k).data(), s.obs.data() + i * O, sizeof(float) * O);
+      std::memcpy(b.actions.row(k).data(), s.actions.data() + i * A, sizeof(float) * A);
+      std::memcpy(b.old_mu.row(k).data(), s.mu.data() + i * A, sizeof(float) * A);
+      std::memcpy(b.old_sigma.row(k).data(), s.sigma.data() + i * A, sizeof(float) * A);
+      b.old_log_prob[k] = s.log_prob[i];
+      b.old_values[k] = s.values[i];
+      b.advantages[k] = s.advantages[i];
+      b.returns[k] = s.returns[i];
+    }
+  }
+
+  PpoConfig cfg_;
+  ActorCriticLayout layout_;
+  PpoLossCoefs coefs_;
+  std::vector<float> params_, grads_;  // (num_params) flat parameters and their gradient
+  Adam adam_;
+  ObsNormalizer normalizer_;
+  RolloutStorage storage_;
+  Rng rng_;
+  bool returns_ready_ = false;
+  // scratch
+  Mat x_;
+  MlpCache<float> actor_cache_, critic_cache_;
+  PpoBatch<float> batch_;
+  ActorCriticWork<float> work_;
+};
+
+}  // namespace
+
+std::unique_ptr<PpoLearner> make_cpu_learner(const PpoConfig& cfg, int num_envs, int obs_dim, int act_dim) {
+  return std::make_unique<CpuPpoLearner>(cfg, num_envs, obs_dim, act_dim);
+}
+
+}  // namespace stampede::rl

@@ -1,0 +1,92 @@
+// rl/runner.h — the training loop around a learner and a VecEnv (rsl_rl's OnPolicyRunner):
+// rollouts, updates, episode statistics, the run directory (config.yaml, metrics.csv,
+// TensorBoard events, checkpoints/), the progress line, and stopping cleanly on request
+// (SIGINT) with a checkpoint.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rl/checkpoint.h"
+#include "rl/config.h"
+#include "rl/env.h"
+#include "rl/learner.h"
+
+namespace stampede::rl {
+
+// what one iteration measured (also a metrics.csv row)
+struct IterationStats {
+  int64_t iteration = 0;         // 1-based: iterations completed after this one
+  int64_t total_samples = 0;
+  double wall_time = 0;          // training time so far (s)
+  double mean_episode_return = 0;   // over the last 100 finished episodes (NaN before the first)
+  double mean_episode_length = 0;
+  double mean_step_reward = 0;   // mean env reward per step in this rollout
+  std::map<std::string, double> step_stats;  // env's step_stats, averaged over the rollout
+  UpdateStats update;
+  double steps_per_second = 0;
+  double time_env = 0;           // s in env.step this iteration
+  double time_inference = 0;     // s in learner.act + process_env_step
+  double time_update = 0;        // s in compute_returns + update
+};
+
+class OnPolicyRunner {
+ public:
+  // run_dir "" keeps nothing on disk (tests)
+  OnPolicyRunner(const PpoConfig& cfg, std::unique_ptr<VecEnvBase> env, std::string run_dir);
+  ~OnPolicyRunner();
+
+  // restore learner and counters from a checkpoint (the config is the runner's own)
+  void load(const std::string& checkpoint_path);
+  // train until cfg.runner.max_iterations iterations are done or stop is requested; writes a
+  // checkpoint every save_interval iterations and at the end
+  void learn();
+  // one iteration (rollout + update); returns its statistics
+  IterationStats iteration();
+  std::string save();  // checkpoint of the current state; returns its path
+
+  // set from a signal handler: finish the current iteration, checkpoint, return from learn()
+  static std::atomic<bool>& stop_requested();
+
+  PpoLearner& learner() { return *learner_; }
+  VecEnvBase& env() { return *env_; }
+  int64_t iterations_done() const { return iteration_; }
+  const std::string& run_dir() const { return run_dir_; }
+  // called after every iteration (progress output); default: the progress line on stdout
+  std::function<void(const IterationStats&)> on_iteration;
+
+ private:
+  void write_metrics(const IterationStats& s);
+  void print_progress(const IterationStats& s);
+
+  PpoConfig cfg_;
+  std::unique_ptr<VecEnvBase> env_;
+  std::unique_ptr<PpoLearner> learner_;
+  std::string run_dir_;
+  int64_t iteration_ = 0, total_samples_ = 0;
+  double total_time_ = 0;
+  int64_t start_iteration_ = 0;  // iteration this process started from (for the ETA)
+  double start_time_ = 0;
+  // env buffers
+  std::vector<float> obs_, actions_, rewards_, final_obs_;
+  std::vector<unsigned char> terminated_, truncated_;
+  // episode bookkeeping
+  std::vector<double> ep_return_;
+  std::vector<int> ep_length_;
+  std::deque<double> recent_returns_, recent_lengths_;  // last 100 finished episodes
+  // logging
+  std::vector<std::string> csv_columns_;
+  std::unique_ptr<class EventWriter> events_;
+  bool tty_ = false;
+};
+
+// the run directory name for a new run: <task>-<YYYYmmdd>-<HHMMSS>
+std::string default_run_name(const std::string& task);
+
+}  // namespace stampede::rl

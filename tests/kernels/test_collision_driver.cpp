@@ -1,0 +1,216 @@
+// tests/kernels/test_collision_driver.cpp — collision_world (filters, pairs, order, parameters)
+// against mj_collision on whole models: MuJoCo's humanoids and ours, plus small inline models
+// for <pair>, <exclude>, contype/conaffinity, priority/solmix, margin/gap and filterparent.
+// Geom poses come from MuJoCo (mj_kinematics) so this tests collision alone.
+#include <catch2/catch.hpp>
+#include <mujoco/mujoco.h>
+
+#include <cmath>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "kernels/collision_driver.h"
+#include "sim/compile.h"
+#include "sim/data.h"
+#include "sim/model.h"
+
+namespace {
+
+using stampede::sim::compile_model;
+using stampede::sim::Data;
+using stampede::sim::DataSizes;
+using stampede::sim::Model;
+
+struct MjModelPtr {
+  mjModel* m = nullptr;
+  explicit MjModelPtr(mjModel* p) : m(p) {}
+  ~MjModelPtr() { mj_deleteModel(m); }
+};
+struct MjDataPtr {
+  mjData* d = nullptr;
+  explicit MjDataPtr(mjData* p) : d(p) {}
+  ~MjDataPtr() { mj_deleteData(d); }
+};
+
+mjModel* load_string(const std::string& xml) {
+  char err[1000] = "";
+  mjSpec* spec = mj_parseXMLString(xml.c_str(), nullptr, err, sizeof(err));
+  if (!spec) FAIL("parse: " << err);
+  mjModel* m = mj_compile(spec, nullptr);
+  mj_deleteSpec(spec);
+  if (!m) FAIL("compile failed");
+  return m;
+}
+
+mjModel* load_file(const std::string& path) {
+  char err[1000] = "";
+  mjModel* m = mj_loadXML(path.c_str(), nullptr, err, sizeof(err));
+  if (!m) FAIL("load " << path << ": " << err);
+  return m;
+}
+
+// a random state: joints within (a bit beyond) their ranges, free joints dropped near the floor
+void randomize(const mjModel* m, mjData* d, std::mt19937& rng, double zlo, double zhi) {
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::normal_distribution<double> n(0.0, 1.0);
+  for (int i = 0; i < m->nq; i++) d->qpos[i] = m->qpos0[i];
+  for (int j = 0; j < m->njnt; j++) {
+    double* q = d->qpos + m->jnt_qposadr[j];
+    switch (m->jnt_type[j]) {
+      case mjJNT_FREE:
+        q[0] += 0.3 * n(rng);
+        q[1] += 0.3 * n(rng);
+        q[2] = zlo + (zhi - zlo) * u(rng);
+        for (int i = 3; i < 7; i++) q[i] = (i == 3 ? 3.0 : 0.0) + n(rng);
+        mju_normalize4(q + 3);
+        break;
+      case mjJNT_BALL:
+        for (int i = 0; i < 4; i++) q[i] = (i == 0 ? 2.0 : 0.0) + n(rng);
+        mju_normalize4(q);
+        break;
+      default: {
+        double lo = -1, hi = 1;
+        if (m->jnt_limited[j]) {
+          lo = m->jnt_range[2 * j];
+          hi = m->jnt_range[2 * j + 1];
+        }
+        double span = hi - lo;
+        q[0] = lo - 0.1 * span + 1.2 * span * u(rng);
+      }
+    }
+  }
+}
+
+struct Compared {
+  int states = 0;
+  int contacts = 0;
+  double max_err = 0;
+};
+
+// our collision_world vs mj_collision at the state in d (geom poses from MuJoCo)
+void compare_state(const mjModel* mm, mjData* md, const Model<double>& model,
+                   const Data<double>& data, Compared& stats) {
+  mj_kinematics(mm, md);
+  mj_collision(mm, md);
+  const auto& v = data.view();
+  std::copy(md->geom_xpos, md->geom_xpos + 3 * mm->ngeom, v.geom_xpos.at(0));
+  std::copy(md->geom_xmat, md->geom_xmat + 9 * mm->ngeom, v.geom_xmat.at(0));
+  stampede::kern::collision_world(model.view(), v, 0);
+
+  int ncon = v.ncon.at(0)[0];
+  REQUIRE(v.contact_overflow.at(0)[0] == 0);
+  REQUIRE(ncon == md->ncon);
+  stats.states++;
+  stats.contacts += ncon;
+  for (int c = 0; c < ncon; c++) {
+    const mjContact& mc = md->contact[c];
+    INFO("contact " << c << " geoms " << mc.geom[0] << ", " << mc.geom[1]);
+    REQUIRE(v.contact_geom.at(0)[2 * c] == mc.geom[0]);
+    REQUIRE(v.contact_geom.at(0)[2 * c + 1] == mc.geom[1]);
+    REQUIRE(v.contact_dim.at(0)[c] == mc.dim);
+    double err = std::abs(v.contact_dist.at(0)[c] - mc.dist);
+    for (int i = 0; i < 3; i++) err = std::max(err, std::abs(v.contact_pos.at(0)[3 * c + i] - mc.pos[i]));
+    for (int i = 0; i < 9; i++) {
+      err = std::max(err, std::abs(v.contact_frame.at(0)[9 * c + i] - mc.frame[i]));
+    }
+    // parameters are copies and mixes of model values: exact up to one rounding
+    double perr = std::abs(v.contact_includemargin.at(0)[c] - mc.includemargin);
+    for (int i = 0; i < 5; i++) perr = std::max(perr, std::abs(v.contact_friction.at(0)[5 * c + i] - mc.friction[i]));
+    for (int i = 0; i < 2; i++) perr = std::max(perr, std::abs(v.contact_solref.at(0)[2 * c + i] - mc.solref[i]));
+    for (int i = 0; i < 2; i++) {
+      perr = std::max(perr, std::abs(v.contact_solreffriction.at(0)[2 * c + i] - mc.solreffriction[i]));
+    }
+    for (int i = 0; i < 5; i++) perr = std::max(perr, std::abs(v.contact_solimp.at(0)[5 * c + i] - mc.solimp[i]));
+    REQUIRE(perr < 1e-15);
+    REQUIRE(err < 1e-9);
+    stats.max_err = std::max(stats.max_err, err);
+  }
+}
+
+void check_model(mjModel* mm, int nstate, double zlo, double zhi, unsigned seed,
+                 int min_contacts) {
+  MjDataPtr md(mj_makeData(mm));
+  Model<double> model = compile_model<double>(mm);
+  Data<double> data(DataSizes::of(model.view(), 1, 2000, 1));
+  std::mt19937 rng(seed);
+  Compared stats;
+  for (int s = 0; s < nstate; s++) {
+    randomize(mm, md.d, rng, zlo, zhi);
+    INFO("state " << s);
+    compare_state(mm, md.d, model, data, stats);
+  }
+  WARN(stats.states << " states, " << stats.contacts << " contacts, max error " << stats.max_err);
+  CHECK(stats.contacts >= min_contacts);
+}
+
+}  // namespace
+
+TEST_CASE("collision_world matches MuJoCo on humanoid.xml", "[collision]") {
+  MjModelPtr mm(load_file(MUJOCO_SAMPLES_DIR "/humanoid/humanoid.xml"));
+  check_model(mm.m, 300, 0.05, 1.3, 11, 600);
+}
+
+TEST_CASE("collision_world matches MuJoCo on 22_humanoids.xml", "[collision]") {
+  MjModelPtr mm(load_file(MUJOCO_SAMPLES_DIR "/humanoid/22_humanoids.xml"));
+  check_model(mm.m, 20, 0.05, 1.3, 12, 200);
+}
+
+TEST_CASE("collision_world matches MuJoCo on our robots", "[collision]") {
+  for (const char* path : {STAMPEDE_ASSETS_DIR "/humanoid/humanoid.xml", STAMPEDE_ASSETS_DIR "/h1/h1.xml"}) {
+    INFO(path);
+    MjModelPtr mm(load_file(path));
+    if (!stampede::sim::unsupported_features(mm.m).empty()) {
+      WARN(path << " uses features we refuse; skipped");
+      continue;
+    }
+    check_model(mm.m, 200, 0.05, 1.2, 13, 200);
+  }
+}
+
+TEST_CASE("collision_world follows pair, exclude, bitmask, priority and gap rules", "[collision]") {
+  // boxes, capsules and spheres in a pile: explicit pairs (one overriding a default pair, one
+  // between geoms the bitmasks would drop), an exclude, a parent-child pair, priority and
+  // solmix mixing, margins and gaps (contacts in the gap band excluded from the solver)
+  const char* xml = R"(
+<mujoco>
+  <option gravity="0 0 0"/>
+  <worldbody>
+    <geom name="floor" type="plane" size="0 0 1" margin="0.01" gap="0.02" solmix="2"/>
+    <body name="a" pos="0 0 0.2">
+      <freejoint/>
+      <geom name="a1" type="box" size="0.1 0.15 0.08" priority="1" friction="0.7 0.01 0.001"/>
+      <geom name="a2" type="capsule" size="0.05 0.2" pos="0 0 0.1" solref="0.03 0.9" margin="0.03" gap="0.01"/>
+      <body name="a_child" pos="0 0 0.25">
+        <joint type="hinge" axis="1 0 0"/>
+        <geom name="c1" type="sphere" size="0.1" solmix="0.5" solimp="0.8 0.9 0.01 0.4 3"/>
+      </body>
+    </body>
+    <body name="b" pos="0.1 0.05 0.3">
+      <freejoint/>
+      <geom name="b1" type="box" size="0.12 0.1 0.1" contype="2" conaffinity="2"/>
+      <geom name="b2" type="sphere" size="0.08" pos="0 0.1 0" solref="-1000 -50"/>
+    </body>
+    <body name="c" pos="-0.1 0 0.3">
+      <freejoint/>
+      <geom name="cc" type="capsule" size="0.06 0.15" condim="1" margin="0.02" gap="0.05"/>
+    </body>
+  </worldbody>
+  <contact>
+    <pair geom1="b1" geom2="floor" condim="1" friction="0.5 0.5 0.01 0.001 0.001" margin="0.02" gap="0.01"/>
+    <pair geom1="cc" geom2="a2" solref="0.05 1" solreffriction="0.04 0.8"/>
+    <exclude body1="b" body2="c"/>
+  </contact>
+</mujoco>)";
+  MjModelPtr mm(load_string(xml));
+  REQUIRE(mm.m->npair == 2);
+  REQUIRE(mm.m->nexclude == 1);
+  check_model(mm.m, 400, 0.0, 0.5, 14, 400);
+
+  // filterparent disabled: the parent-child pair a2 : c1 can collide too
+  std::string no_filterparent = xml;
+  no_filterparent.insert(no_filterparent.find("<option"),
+                         "<option><flag filterparent=\"disable\"/></option>");
+  MjModelPtr mm2(load_string(no_filterparent));
+  check_model(mm2.m, 200, 0.0, 0.5, 15, 200);
+}
