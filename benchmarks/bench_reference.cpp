@@ -4,7 +4,8 @@
 //
 // Workload: random controls (a fixed table, the same for both runs, so both simulate the same
 // trajectories), episodes of `episode` steps staggered across worlds, each world reset to qpos0
-// when its episode ends. Each measurement runs for about `seconds` after a short warm-up.
+// when its episode ends. After a short warm-up, the two alternate in equal chunks of steps
+// until each has run for about `seconds`.
 //
 // usage: bench_reference [--seconds S] [--worlds 1,16,64,256] [--threads 1,2]
 //                        [--episode STEPS] [MJCF ...]
@@ -153,23 +154,24 @@ struct BackendRunner : Runner {
   }
 };
 
-// warm both up, then alternate short timed slices between them until each has run `seconds`,
-// so that load from other processes hits both alike
+// warm both up, then alternate equal chunks of steps between them until each has run for
+// `seconds`: both simulate the same trajectory segments, and load from other processes hits
+// both alike
 void time_interleaved(Runner& a, Runner& b, double seconds) {
   for (Runner* r : {&a, &b}) {
     while (r->step < 20) r->one(r->step++);
-    r->ncon_sum = 0;
   }
-  const double slice = std::min(0.1, seconds / 4);
+  const auto t0 = Clock::now();
+  a.one(a.step++);
+  b.one(b.step++);
+  const double per_step = std::chrono::duration<double>(Clock::now() - t0).count() / 2;
+  a.ncon_sum = b.ncon_sum = 0;
+  const long chunk = std::max(1L, long(std::min(0.05, seconds / 8) / per_step));
   while (a.seconds < seconds || b.seconds < seconds) {
     for (Runner* r : {&a, &b}) {
-      const auto t0 = Clock::now();
-      double elapsed = 0;
-      while (elapsed < slice) {
-        for (int k = 0; k < 4; ++k, ++r->timed_steps) r->one(r->step++);
-        elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-      }
-      r->seconds += elapsed;
+      const auto c0 = Clock::now();
+      for (long k = 0; k < chunk; ++k, ++r->timed_steps) r->one(r->step++);
+      r->seconds += std::chrono::duration<double>(Clock::now() - c0).count();
     }
   }
 }

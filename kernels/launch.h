@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/config.h"
@@ -54,8 +55,9 @@ class ThreadPool {
     }
     Job job;
     job.n = n;
-    job.ctx = &fn;
-    job.call = [](void* ctx, int i, int thread) { (*static_cast<F*>(ctx))(i, thread); };
+    job.ctx = const_cast<void*>(static_cast<const void*>(&fn));
+    using Fn = std::remove_reference_t<F>;
+    job.call = [](void* ctx, int i, int thread) { (*static_cast<Fn*>(ctx))(i, thread); };
     {
       std::lock_guard<std::mutex> lock(mu_);
       job_ = &job;

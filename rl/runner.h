@@ -72,7 +72,7 @@ class OnPolicyRunner {
   int64_t iteration_ = 0, total_samples_ = 0;
   double total_time_ = 0;
   int64_t start_iteration_ = 0;  // iteration this process started from (for the ETA)
-  double start_time_ = 0;
+  double elapsed_ = 0;           // s spent in learn() so far (for the ETA)
   // env buffers
   std::vector<float> obs_, actions_, rewards_, final_obs_;
   std::vector<unsigned char> terminated_, truncated_;

@@ -23,16 +23,20 @@ class Section {
  public:
   Section(const YAML::Node& node, std::string where, const std::string& file)
       : node_(node), where_(std::move(where)), file_(file) {
-    if (node_ && !node_.IsMap()) fail(where_, "a mapping");
+    present_ = node_.IsDefined() && !node_.IsNull();
+    if (present_ && !node_.IsMap()) {
+      throw TaskConfigError(file_ + ":" + std::to_string(node_.Mark().line + 1) + ": " + where_ +
+                            ": expected a mapping");
+    }
   }
 
   bool has(const std::string& key) {
     seen_.insert(key);
-    return node_ && node_[key];
+    return present_ && node_[key].IsDefined();
   }
   YAML::Node child(const std::string& key) {
     seen_.insert(key);
-    return node_ ? node_[key] : YAML::Node();
+    return present_ ? YAML::Node(node_[key]) : YAML::Node(YAML::NodeType::Undefined);
   }
   void read(const std::string& key, double& out) {
     if (!has(key)) return;
@@ -89,7 +93,7 @@ class Section {
   }
   // every key present must have been consumed
   void finish() {
-    if (!node_) return;
+    if (!present_) return;
     for (const auto& kv : node_) {
       const std::string key = kv.first.as<std::string>();
       if (!seen_.count(key)) {
@@ -100,7 +104,7 @@ class Section {
     }
   }
   [[noreturn]] void fail(const std::string& key, const std::string& expected) const {
-    const YAML::Mark mark = node_ && node_[key] ? node_[key].Mark() : node_.Mark();
+    const YAML::Mark mark = present_ && node_[key].IsDefined() ? node_[key].Mark() : node_.Mark();
     std::ostringstream msg;
     msg << file_;
     if (mark.line >= 0) msg << ":" << mark.line + 1;
@@ -109,7 +113,8 @@ class Section {
   }
 
  private:
-  YAML::Node node_;
+  const YAML::Node node_;  // const: lookups never insert keys
+  bool present_ = false;
   std::string where_;
   const std::string& file_;
   std::set<std::string> seen_;

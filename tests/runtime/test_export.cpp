@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <random>
 
+#include <unistd.h>
+
 #include "rl/export/policy_export.h"
 #include "runtime/policy.h"
 #include "sim/robot/robot.h"

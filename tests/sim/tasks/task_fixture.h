@@ -6,6 +6,8 @@
 
 #include <mujoco/mujoco.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -19,6 +21,7 @@ namespace stampede::test {
 
 inline const char* kBipedXml = R"(
 <mujoco model="biped">
+  <compiler angle="radian"/>
   <option timestep="0.005"/>
   <worldbody>
     <geom name="floor" type="plane" size="0 0 0.05"/>

@@ -14,7 +14,6 @@
 
 using namespace stampede;
 using namespace stampede::sim::tasks;
-using Approx = Catch::Approx;
 
 namespace {
 

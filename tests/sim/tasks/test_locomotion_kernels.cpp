@@ -11,7 +11,6 @@
 
 using namespace stampede;
 using namespace stampede::sim::tasks;
-using Approx = Catch::Approx;
 
 namespace {
 

@@ -1,0 +1,194 @@
+// cli/cmd_train.cpp — `stampede train`: PPO on a registered task, into a run directory.
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "command.h"
+#include "rl/checkpoint.h"
+#include "rl/config.h"
+#include "rl/runner.h"
+#include "rl/tasks.h"
+
+#if __has_include("sim/tasks/make_env.h")
+#include "sim/tasks/make_env.h"
+#define STAMPEDE_HAS_LOCOMOTION 1
+#endif
+
+namespace stampede::cli {
+
+// the locomotion tasks of sim/tasks, added to rl's task registry (rl itself never depends on
+// sim/tasks). Their physics runs on a sim backend: the learner's device when the build has that
+// backend, else MuJoCo's reference engine; `--env-device` picks one explicitly.
+void register_locomotion_tasks() {
+#ifdef STAMPEDE_HAS_LOCOMOTION
+  static bool done = false;
+  if (done) return;
+  done = true;
+  std::vector<std::string> names;
+  try {
+    names = sim::tasks::locomotion_task_names();
+  } catch (const std::exception&) {
+  }
+  for (const char* n : {"h1-walk", "humanoid-walk"})
+    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+  for (const auto& name : names) {
+    rl::register_task(
+        name,
+        [name](int num_envs, const std::string& device, uint64_t seed) {
+          std::string sim_device = device;
+          const auto devices = sim::tasks::available_devices();
+          if (std::find(devices.begin(), devices.end(), device) == devices.end()) sim_device = "mujoco";
+          return sim::tasks::make_locomotion_env(name, num_envs, sim_device, seed);
+        },
+        "locomotion task (sim/tasks)");
+  }
+#endif
+}
+
+namespace {
+
+const char* kTrainHelp = R"(usage: stampede train --task NAME [options]
+
+Trains a policy with PPO and writes a run directory (resolved config.yaml, metrics.csv,
+TensorBoard event files, checkpoints/model_<iteration>.h5).
+
+options:
+  --task NAME            task to train (see the list below)
+  --num-envs N           parallel worlds (default 4096, or the config's runner.num_envs)
+  --device cpu|cuda      learner device (default cpu)
+  --env-device D         device/backend of the env when it differs from --device
+                         (locomotion: mujoco, cpu or cuda)
+  --iterations K         total iterations of the run (a resumed run continues up to K)
+  --seed S               seed of the learner and the env (default 1)
+  --config FILE          YAML config (sections policy, algorithm, runner)
+  --set key=value        override one config value, e.g. --set algorithm.learning_rate=3e-4
+                         or --set actor_hidden=[256,128]; repeatable; applied after --config
+  --resume RUN           continue the run directory RUN from its latest checkpoint
+  --run-dir DIR          where to write the run (default runs/<task>-<date>-<time>)
+  --checkpoint-every K   checkpoint every K iterations (default 50); always at exit and on Ctrl-C
+  --quiet                no progress output
+  -h, --help             this help
+
+Ctrl-C stops after the current iteration and writes a checkpoint; a second Ctrl-C aborts.
+)";
+
+extern "C" void on_sigint(int) {
+  rl::OnPolicyRunner::stop_requested().store(true);
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C aborts
+}
+
+// RUN as given, or runs/RUN
+std::string resolve_run(const std::string& run) {
+  namespace fs = std::filesystem;
+  if (fs::is_directory(run)) return run;
+  if (fs::is_directory(fs::path("runs") / run)) return (fs::path("runs") / run).string();
+  throw std::invalid_argument("run directory '" + run + "' not found (nor runs/" + run + ")");
+}
+
+int run_train(const std::vector<std::string>& args) {
+  register_locomotion_tasks();
+  std::string task, device, env_device, config_file, resume, run_dir;
+  std::vector<std::string> sets;
+  long long num_envs = -1, iterations = -1, seed = -1, checkpoint_every = -1;
+  bool quiet = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= args.size()) throw std::invalid_argument(a + " needs a value");
+      return args[++i];
+    };
+    auto integer = [&](long long lo) {
+      const std::string v = value();
+      char* end = nullptr;
+      const long long x = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end || x < lo)
+        throw std::invalid_argument(a + ": expected an integer >= " + std::to_string(lo) + ", got '" + v + "'");
+      return x;
+    };
+    if (a == "-h" || a == "--help") {
+      std::printf("%s\ntasks:\n", kTrainHelp);
+      for (const auto& [name, summary] : rl::list_tasks()) std::printf("  %-16s %s\n", name.c_str(), summary.c_str());
+      return 0;
+    } else if (a == "--task") task = value();
+    else if (a == "--num-envs") num_envs = integer(1);
+    else if (a == "--device") device = value();
+    else if (a == "--env-device") env_device = value();
+    else if (a == "--iterations") iterations = integer(0);
+    else if (a == "--seed") seed = integer(0);
+    else if (a == "--config") config_file = value();
+    else if (a == "--set") sets.push_back(value());
+    else if (a == "--resume") resume = value();
+    else if (a == "--run-dir") run_dir = value();
+    else if (a == "--checkpoint-every") checkpoint_every = integer(1);
+    else if (a == "--quiet") quiet = true;
+    else throw std::invalid_argument("unknown option '" + a + "' (stampede train --help)");
+  }
+
+  // config: checkpoint's (resume) or file or defaults, then --set, then the explicit flags
+  rl::PpoConfig cfg;
+  std::string checkpoint;
+  if (!resume.empty()) {
+    if (!config_file.empty()) throw std::invalid_argument("--resume uses the run's own config; drop --config");
+    run_dir = resolve_run(resume);
+    checkpoint = rl::latest_checkpoint(run_dir);
+    if (checkpoint.empty()) throw std::runtime_error("run '" + run_dir + "' has no checkpoint to resume from");
+    cfg = rl::config_from_yaml(rl::load_checkpoint(checkpoint).config_yaml, checkpoint + "@config");
+    if (!task.empty() && task != cfg.runner.task)
+      throw std::invalid_argument("--task " + task + " differs from the resumed run's task " + cfg.runner.task);
+  } else if (!config_file.empty()) {
+    cfg = rl::load_config(config_file);
+  }
+  for (const auto& s : sets) rl::apply_override(cfg, s);
+  if (!task.empty()) cfg.runner.task = task;
+  if (num_envs > 0) cfg.runner.num_envs = static_cast<int>(num_envs);
+  if (!device.empty()) cfg.runner.device = device;
+  if (iterations >= 0) cfg.runner.max_iterations = static_cast<int>(iterations);
+  if (seed >= 0) cfg.runner.seed = static_cast<uint64_t>(seed);
+  if (checkpoint_every > 0) cfg.runner.save_interval = static_cast<int>(checkpoint_every);
+  if (cfg.runner.task.empty()) throw std::invalid_argument("--task is required (stampede train --help lists the tasks)");
+  rl::validate_config(cfg);
+  if (cfg.runner.device == "cuda") {
+    std::string why;
+    if (!rl::cuda_available(&why)) throw std::runtime_error("--device cuda: " + why + "; use --device cpu");
+  }
+  if (run_dir.empty()) run_dir = (std::filesystem::path("runs") / rl::default_run_name(cfg.runner.task)).string();
+
+  // the env: a resumed run starts new episodes, with a seed of its own so it does not replay the first ones
+  uint64_t env_seed = cfg.runner.seed;
+  if (!checkpoint.empty()) env_seed += 1000003ull * static_cast<uint64_t>(rl::load_checkpoint(checkpoint).iteration);
+  auto env = rl::make_env(cfg.runner.task, cfg.runner.num_envs, env_device.empty() ? cfg.runner.device : env_device,
+                          env_seed);
+  rl::OnPolicyRunner runner(cfg, std::move(env), run_dir);
+  if (!checkpoint.empty()) {
+    runner.load(checkpoint);
+    std::printf("resuming %s from %s (iteration %lld)\n", run_dir.c_str(), checkpoint.c_str(),
+                static_cast<long long>(runner.iterations_done()));
+  }
+  if (quiet) runner.on_iteration = [](const rl::IterationStats&) {};
+  std::printf("training %s: %d envs x %d steps per iteration, %d iterations, device %s, run %s\n",
+              cfg.runner.task.c_str(), cfg.runner.num_envs, cfg.runner.num_steps_per_env,
+              cfg.runner.max_iterations, cfg.runner.device.c_str(), run_dir.c_str());
+  std::fflush(stdout);
+  rl::OnPolicyRunner::stop_requested().store(false);
+  auto previous = std::signal(SIGINT, on_sigint);
+  try {
+    runner.learn();
+  } catch (...) {
+    std::signal(SIGINT, previous);
+    throw;
+  }
+  std::signal(SIGINT, previous);
+  std::printf("done: %lld iterations; latest checkpoint %s\n", static_cast<long long>(runner.iterations_done()),
+              rl::latest_checkpoint(run_dir).c_str());
+  return rl::OnPolicyRunner::stop_requested().load() ? 130 : 0;
+}
+
+Registrar reg("train", "train a policy with PPO (run directory with checkpoints, metrics, TensorBoard)", run_train);
+
+}  // namespace
+}  // namespace stampede::cli

@@ -1,0 +1,810 @@
+// kernels/solver_newton.h — MuJoCo's primal Newton solver (mj_solNewton, dense) for one world:
+// minimize the Gauss cost 0.5 (qacc - qacc_smooth)' M (qacc - qacc_smooth) plus the soft
+// constraint costs s(J qacc - aref), with
+// - warm start: the better of qacc_warmstart and qacc_smooth by total cost; dofs of trees with
+//   no constraint rows take qacc_smooth (MuJoCo's islands);
+// - Hessian H = M + J' D J over rows in the quadratic state, plus the cone Hessians of elliptic
+//   contacts in the cone state; dense Cholesky, recomputed after every step (MuJoCo updates
+//   its factor incrementally: the same matrix up to rounding);
+// - MuJoCo's exact line search (Newton steps on the 1-D cost, bracketing, 3-point candidates);
+// - termination on the scaled improvement, gradient or Newton decrement, the scale being
+//   1 / trace(M) (MuJoCo 4: the trace of the current inertia, model or island).
+// Outputs: qacc, qfrc_constraint, efc_force, efc_state, contact_force, solver_niter,
+// solver_cost. Scratch: efc_Jaref, efc_jv, efc_quad, solver_*.
+#pragma once
+
+#include "kernels/constraint_impedance.h"
+
+namespace stampede::kern {
+
+// dense symmetric M from qM's lower triangle: res = M v
+template <class Real>
+SP_HD inline void solver_mul_m(Real* res, const Real* qM, const Real* v, int nv) {
+  for (int i = 0; i < nv; i++) {
+    Real s = 0;
+    const Real* row = qM + static_cast<long>(i) * nv;
+    for (int j = 0; j <= i; j++) s += row[j] * v[j];
+    for (int j = i + 1; j < nv; j++) s += qM[static_cast<long>(j) * nv + i] * v[j];
+    res[i] = s;
+  }
+}
+
+// x = M^-1 x with qLD (M = L' D L, L unit lower triangular, dense storage)
+template <class Real>
+SP_HD inline void solver_solve_m(Real* x, const Real* qLD, const Real* qLDiagInv, int nv) {
+  for (int i = nv - 1; i >= 0; i--) {
+    const Real* row = qLD + static_cast<long>(i) * nv;
+    Real xi = x[i];
+    for (int j = 0; j < i; j++) {
+      if (row[j] != 0) x[j] -= row[j] * xi;
+    }
+  }
+  for (int i = 0; i < nv; i++) x[i] *= qLDiagInv[i];
+  for (int i = 0; i < nv; i++) {
+    const Real* row = qLD + static_cast<long>(i) * nv;
+    Real s = x[i];
+    for (int j = 0; j < i; j++) s -= row[j] * x[j];
+    x[i] = s;
+  }
+}
+
+// in-place dense Cholesky (MuJoCo's mju_cholFactor): lower triangle of mat becomes L
+template <class Real>
+SP_HD inline void solver_chol_factor(Real* mat, int n, Real mindiag) {
+  for (int j = 0; j < n; j++) {
+    Real tmp = mat[j * (n + 1)];
+    for (int k = 0; k < j; k++) tmp -= mat[j * n + k] * mat[j * n + k];
+    bool deficient = tmp < mindiag;
+    if (deficient) tmp = mindiag;
+    mat[j * (n + 1)] = col_sqrt(tmp);
+    if (deficient) {
+      for (int i = j + 1; i < n; i++) mat[i * n + j] = 0;
+    } else {
+      Real inv = 1 / mat[j * (n + 1)];
+      for (int i = j + 1; i < n; i++) {
+        Real s = mat[i * n + j];
+        for (int k = 0; k < j; k++) s -= mat[i * n + k] * mat[j * n + k];
+        mat[i * n + j] = s * inv;
+      }
+    }
+  }
+}
+
+// res = (L L')^-1 vec
+template <class Real>
+SP_HD inline void solver_chol_solve(Real* res, const Real* L, const Real* vec, int n) {
+  for (int i = 0; i < n; i++) res[i] = vec[i];
+  for (int i = 0; i < n; i++) {
+    Real s = res[i];
+    for (int k = 0; k < i; k++) s -= L[i * n + k] * res[k];
+    res[i] = s / L[i * (n + 1)];
+  }
+  for (int i = n - 1; i >= 0; i--) {
+    Real s = res[i];
+    for (int k = i + 1; k < n; k++) s -= L[k * n + i] * res[k];
+    res[i] = s / L[i * (n + 1)];
+  }
+}
+
+// the scaled-cone quantities of the elliptic contact whose first row is i
+template <class Real>
+struct EllipticCone {
+  Real mu;           // friction of the regularized cone
+  const Real* fric;  // contact friction (5)
+  int dim;
+};
+
+template <class Real>
+SP_HD inline EllipticCone<Real> elliptic_cone(const sim::DataView<Real>& d, int w, int i) {
+  int c = d.efc_id.at(w)[i];
+  EllipticCone<Real> e;
+  e.mu = contact_mu(d, w, i);
+  e.fric = d.contact_friction.at(w) + 5 * c;
+  e.dim = d.contact_dim.at(w)[c];
+  return e;
+}
+
+// efc_state and efc_force at jar = J qacc - aref; returns the constraint cost
+// (mj_constraintUpdate_impl); hcone: add cone Hessians of elliptic contacts to H (nv x nv)
+template <class Real>
+SP_HD inline Real solver_update_constraint(const sim::ModelView<Real>& m,
+                                           const sim::DataView<Real>& d, int w, const Real* jar,
+                                           Real* hcone) {
+  int nefc = d.nefc.at(w)[0], ne = d.ne.at(w)[0], nf = d.nf.at(w)[0];
+  const Real* D = d.efc_D.at(w);
+  const Real* R = d.efc_R.at(w);
+  const Real* floss = d.efc_frictionloss.at(w);
+  const int* type = d.efc_type.at(w);
+  int* state = d.efc_state.at(w);
+  Real* force = d.efc_force.at(w);
+  Real s = 0;
+  for (int i = 0; i < nefc; i++) force[i] = -D[i] * jar[i];
+
+  for (int i = 0; i < nefc; i++) {
+    if (i < ne) {
+      s += Real(0.5) * D[i] * jar[i] * jar[i];
+      state[i] = kStateQuadratic;
+      continue;
+    }
+    if (i < ne + nf) {
+      // Huber friction loss
+      if (jar[i] <= -R[i] * floss[i]) {
+        s += Real(-0.5) * R[i] * floss[i] * floss[i] - floss[i] * jar[i];
+        force[i] = floss[i];
+        state[i] = kStateLinearNeg;
+      } else if (jar[i] >= R[i] * floss[i]) {
+        s += Real(-0.5) * R[i] * floss[i] * floss[i] + floss[i] * jar[i];
+        force[i] = -floss[i];
+        state[i] = kStateLinearPos;
+      } else {
+        s += Real(0.5) * D[i] * jar[i] * jar[i];
+        state[i] = kStateQuadratic;
+      }
+      continue;
+    }
+    if (type[i] != sim::kCnstrContactElliptic) {
+      // one-sided
+      if (jar[i] >= 0) {
+        force[i] = 0;
+        state[i] = kStateSatisfied;
+      } else {
+        s += Real(0.5) * D[i] * jar[i] * jar[i];
+        state[i] = kStateQuadratic;
+      }
+      continue;
+    }
+
+    // elliptic cone: top (satisfied), bottom (quadratic), middle (cone) zones
+    EllipticCone<Real> e = elliptic_cone(d, w, i);
+    int dim = e.dim;
+    Real mu = e.mu;
+    Real U[6];
+    U[0] = jar[i] * mu;
+    for (int j = 1; j < dim; j++) U[j] = jar[i + j] * e.fric[j - 1];
+    Real N = U[0];
+    Real T = 0;
+    for (int j = 1; j < dim; j++) T += U[j] * U[j];
+    T = col_sqrt(T);
+    if (N >= mu * T || (T <= 0 && N >= 0)) {
+      for (int j = 0; j < dim; j++) force[i + j] = 0;
+      state[i] = kStateSatisfied;
+    } else if (mu * N + T <= 0 || (T <= 0 && N < 0)) {
+      for (int j = 0; j < dim; j++) s += Real(0.5) * D[i + j] * jar[i + j] * jar[i + j];
+      state[i] = kStateQuadratic;
+    } else {
+      Real Dm = D[i] / (mu * mu * (1 + mu * mu));
+      Real NmT = N - mu * T;
+      s += Real(0.5) * Dm * NmT * NmT;
+      force[i] = -Dm * NmT * mu;
+      for (int j = 1; j < dim; j++) force[i + j] = -force[i] / T * U[j] * e.fric[j - 1];
+      state[i] = kStateCone;
+      if (hcone) {
+        // cone Hessian (dim x dim), then H += J_c' Hc J_c
+        Real H[36];
+        Real scl = -mu / T;
+        H[0] = 1;
+        for (int j = 1; j < dim; j++) H[j] = scl * U[j];
+        scl = mu * N / (T * T * T);
+        for (int k = 1; k < dim; k++) {
+          for (int j = k; j < dim; j++) H[k * dim + j] = scl * U[j] * U[k];
+        }
+        scl = mu * mu - mu * N / T;
+        for (int j = 1; j < dim; j++) H[j * (dim + 1)] += scl;
+        for (int k = 0; k < dim; k++) {
+          Real sk = Dm * (k == 0 ? mu : e.fric[k - 1]);
+          for (int j = k; j < dim; j++) H[k * dim + j] *= sk * (j == 0 ? mu : e.fric[j - 1]);
+        }
+        for (int k = 0; k < dim; k++) {
+          for (int j = k + 1; j < dim; j++) H[j * dim + k] = H[k * dim + j];
+        }
+        int nv = m.nv;
+        const Real* J = d.efc_J.at(w) + static_cast<long>(i) * nv;
+        for (int a = 0; a < nv; a++) {
+          for (int b = 0; b <= a; b++) {
+            Real sum = 0;
+            for (int k = 0; k < dim; k++) {
+              Real jk = J[k * nv + a];
+              if (jk == 0) continue;
+              for (int l = 0; l < dim; l++) sum += jk * H[k * dim + l] * J[l * nv + b];
+            }
+            hcone[a * nv + b] += sum;
+          }
+        }
+      }
+    }
+    for (int j = 1; j < dim; j++) state[i + j] = state[i];
+    i += dim - 1;
+  }
+  return s;
+}
+
+// qfrc_constraint = J' efc_force
+template <class Real>
+SP_HD inline void solver_qfrc_constraint(const sim::ModelView<Real>& m,
+                                         const sim::DataView<Real>& d, int w) {
+  int nv = m.nv, nefc = d.nefc.at(w)[0];
+  Real* qfrc = d.qfrc_constraint.at(w);
+  const Real* force = d.efc_force.at(w);
+  const Real* J = d.efc_J.at(w);
+  for (int j = 0; j < nv; j++) qfrc[j] = 0;
+  for (int i = 0; i < nefc; i++) {
+    if (force[i] == 0) continue;
+    const Real* row = J + static_cast<long>(i) * nv;
+    for (int j = 0; j < nv; j++) qfrc[j] += row[j] * force[i];
+  }
+}
+
+// res = J v - sub (sub may be null)
+template <class Real>
+SP_HD inline void solver_mul_j(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+                               int w, Real* res, const Real* v, const Real* sub) {
+  int nv = m.nv, nefc = d.nefc.at(w)[0];
+  const Real* J = d.efc_J.at(w);
+  for (int i = 0; i < nefc; i++) {
+    const Real* row = J + static_cast<long>(i) * nv;
+    Real s = 0;
+    for (int j = 0; j < nv; j++) s += row[j] * v[j];
+    res[i] = sub ? s - sub[i] : s;
+  }
+}
+
+// Gauss cost 0.5 (Ma - qfrc_smooth)' (qacc - qacc_smooth)
+template <class Real>
+SP_HD inline Real solver_gauss(const Real* Ma, const Real* qfrc_smooth, const Real* qacc,
+                               const Real* qacc_smooth, int nv) {
+  Real g = 0;
+  for (int i = 0; i < nv; i++) g += Real(0.5) * (Ma[i] - qfrc_smooth[i]) * (qacc[i] - qacc_smooth[i]);
+  return g;
+}
+
+// warm start: qacc = the better of qacc_warmstart and qacc_smooth (mj_fwdConstraint's warmstart)
+template <class Real>
+SP_HD inline void solver_warmstart(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+                                   int w) {
+  int nv = m.nv;
+  Real* qacc = d.qacc.at(w);
+  const Real* qacc_smooth = d.qacc_smooth.at(w);
+  const Real* qfrc_smooth = d.qfrc_smooth.at(w);
+  if (m.opt.disableflags & sim::kDsblWarmstart) {
+    for (int i = 0; i < nv; i++) qacc[i] = qacc_smooth[i];
+    return;
+  }
+  const Real* qacc_ws = d.qacc_warmstart.at(w);
+  Real* jar = d.efc_Jaref.at(w);
+  Real* Ma = d.solver_Ma.at(w);
+  const Real* aref = d.efc_aref.at(w);
+  solver_mul_j(m, d, w, jar, qacc_ws, aref);
+  Real cost_ws = solver_update_constraint(m, d, w, jar, static_cast<Real*>(nullptr));
+  solver_mul_m(Ma, d.qM.at(w), qacc_ws, nv);
+  cost_ws += solver_gauss(Ma, qfrc_smooth, qacc_ws, qacc_smooth, nv);
+  solver_mul_j(m, d, w, jar, qacc_smooth, aref);
+  Real cost_smooth = solver_update_constraint(m, d, w, jar, static_cast<Real*>(nullptr));
+  const Real* src = cost_ws > cost_smooth ? qacc_smooth : qacc_ws;
+  for (int i = 0; i < nv; i++) qacc[i] = src[i];
+
+  // islands: trees without constraint rows keep their unconstrained acceleration
+  if (!(m.opt.disableflags & sim::kDsblIsland)) {
+    int nefc = d.nefc.at(w)[0];
+    const Real* J = d.efc_J.at(w);
+    Real* touched = d.solver_grad.at(w);  // scratch: 1 for dofs in a constrained tree
+    for (int j = 0; j < nv; j++) touched[j] = 0;
+    for (int i = 0; i < nefc; i++) {
+      for (int j = 0; j < nv; j++) {
+        if (J[static_cast<long>(i) * nv + j] != 0) touched[j] = 1;
+      }
+    }
+    for (int j = 0; j < nv; j++) {
+      bool constrained = false;
+      for (int k = 0; k < nv && !constrained; k++) {
+        constrained = touched[k] != 0 && m.dof_treeid[k] == m.dof_treeid[j];
+      }
+      if (!constrained) qacc[j] = qacc_smooth[j];
+    }
+  }
+}
+
+// H = M + J' D J over quadratic rows (+ cone Hessians), factor into solver_Hfactor
+template <class Real>
+SP_HD inline void solver_hessian(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+                                 int w) {
+  int nv = m.nv, nefc = d.nefc.at(w)[0];
+  Real* H = d.solver_H.at(w);
+  const Real* qM = d.qM.at(w);
+  const Real* J = d.efc_J.at(w);
+  const Real* D = d.efc_D.at(w);
+  const int* state = d.efc_state.at(w);
+  for (int a = 0; a < nv; a++) {
+    for (int b = 0; b <= a; b++) {
+      Real s = 0;
+      for (int i = 0; i < nefc; i++) {
+        if (state[i] != kStateQuadratic) continue;
+        const Real* row = J + static_cast<long>(i) * nv;
+        if (row[a] == 0 || row[b] == 0) continue;
+        s += row[a] * D[i] * row[b];
+      }
+      H[a * nv + b] = s + qM[a * nv + b];
+    }
+  }
+  bool elliptic = m.opt.cone == sim::kConeElliptic;
+  if (elliptic) {
+    // recompute the cone Hessians into H (states are unchanged by this call)
+    solver_update_constraint(m, d, w, d.efc_Jaref.at(w), H);
+  }
+  Real* L = d.solver_Hfactor.at(w);
+  for (int a = 0; a < nv; a++) {
+    for (int b = 0; b <= a; b++) L[a * nv + b] = H[a * nv + b];
+  }
+  solver_chol_factor(L, nv, ColConst<Real>::minval);
+}
+
+// one point of the line search: cost(alpha) - cost(0) and its two derivatives
+template <class Real>
+struct LsPoint {
+  Real alpha;
+  Real cost;
+  Real deriv[2];
+};
+
+// the line-search polynomials along search (PrimalPrepare)
+template <class Real>
+SP_HD inline void solver_ls_prepare(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+                                    int w, Real quad_gauss[3]) {
+  int nv = m.nv, nefc = d.nefc.at(w)[0];
+  const Real* v = d.solver_search.at(w);
+  const Real* Ma = d.solver_Ma.at(w);
+  const Real* Mv = d.solver_mv.at(w);
+  const Real* qfrc_smooth = d.qfrc_smooth.at(w);
+  Real g1 = 0, g2 = 0, g3 = 0;
+  for (int i = 0; i < nv; i++) g1 += v[i] * Ma[i];
+  for (int i = 0; i < nv; i++) g2 += qfrc_smooth[i] * v[i];
+  for (int i = 0; i < nv; i++) g3 += v[i] * Mv[i];
+  quad_gauss[1] = g1 - g2;
+  quad_gauss[2] = Real(0.5) * g3;
+
+  const Real* Jv = d.efc_jv.at(w);
+  const Real* Jaref = d.efc_Jaref.at(w);
+  const Real* D = d.efc_D.at(w);
+  const int* type = d.efc_type.at(w);
+  Real* quad = d.efc_quad.at(w);
+  for (int i = 0; i < nefc; i++) {
+    Real* q = quad + 3 * i;
+    Real DJ0 = D[i] * Jaref[i];
+    q[0] = Jaref[i] * DJ0;
+    q[1] = Jv[i] * DJ0;
+    q[2] = Jv[i] * D[i] * Jv[i];
+    if (type[i] == sim::kCnstrContactElliptic) {
+      EllipticCone<Real> e = elliptic_cone(d, w, i);
+      int dim = e.dim;
+      for (int j = 1; j < dim; j++) {
+        Real DJj = D[i + j] * Jaref[i + j];
+        q[0] += Jaref[i + j] * DJj;
+        q[1] += Jv[i + j] * DJj;
+        q[2] += Jv[i + j] * D[i + j] * Jv[i + j];
+      }
+      Real U[6], V[6], UU = 0, UV = 0, VV = 0;
+      U[0] = Jaref[i] * e.mu;
+      V[0] = Jv[i] * e.mu;
+      for (int j = 1; j < dim; j++) {
+        U[j] = Jaref[i + j] * e.fric[j - 1];
+        V[j] = Jv[i + j] * e.fric[j - 1];
+      }
+      for (int j = 1; j < dim; j++) {
+        UU += U[j] * U[j];
+        UV += U[j] * V[j];
+        VV += V[j] * V[j];
+      }
+      q[3] = U[0];
+      q[4] = V[0];
+      q[5] = UU;
+      q[6] = UV;
+      q[7] = VV;
+      q[8] = D[i] / ((e.mu * e.mu) * (1 + (e.mu * e.mu)));
+      q[0] *= Real(0.5);
+      q[2] *= Real(0.5);
+      i += dim - 1;
+      continue;
+    }
+    q[0] *= Real(0.5);
+    q[2] *= Real(0.5);
+  }
+}
+
+// Huber cost of a friction row at x
+template <class Real>
+SP_HD inline Real friction_cost(Real x, Real f, Real Rf, Real D) {
+  if (-Rf < x && x < Rf) return Real(0.5) * D * x * x;
+  if (x <= -Rf) return f * (Real(-0.5) * Rf - x);
+  return f * (Real(-0.5) * Rf + x);
+}
+
+template <class Real>
+SP_HD inline Real friction_cost_dif(Real start, Real x, Real f, Real Rf, Real D) {
+  int s0 = (-Rf < start && start < Rf) ? 0 : (start <= -Rf ? -1 : 1);
+  int s1 = (-Rf < x && x < Rf) ? 0 : (x <= -Rf ? -1 : 1);
+  if (s0 == 0 && s1 == 0) return Real(0.5) * D * (x - start) * (x + start);
+  if (s0 == -1 && s1 == -1) return f * (start - x);
+  if (s0 == 1 && s1 == 1) return f * (x - start);
+  return friction_cost(x, f, Rf, D) - friction_cost(start, f, Rf, D);
+}
+
+// elliptic cone cost(alpha) - cost(0), by zones
+template <class Real>
+SP_HD inline Real elliptic_cost_dif(const Real* q, Real alpha, Real mu, Real Dm) {
+  Real U0 = q[3], V0 = q[4], UU = q[5], UV = q[6], VV = q[7];
+  int zone0;
+  Real T0 = 0;
+  if (UU <= 0) {
+    zone0 = U0 < 0 ? 2 : 1;
+  } else {
+    T0 = col_sqrt(UU);
+    zone0 = U0 >= mu * T0 ? 1 : (mu * U0 + T0 <= 0 ? 2 : 3);
+  }
+  Real N = U0 + alpha * V0;
+  Real Tsqr = UU + alpha * (2 * UV + alpha * VV);
+  int zone;
+  Real T = 0;
+  if (Tsqr <= 0) {
+    zone = N < 0 ? 2 : 1;
+  } else {
+    T = col_sqrt(Tsqr);
+    zone = N >= mu * T ? 1 : (mu * N + T <= 0 ? 2 : 3);
+  }
+  if (zone0 == 1 && zone == 1) return 0;
+  if (zone0 == 2 && zone == 2) return alpha * alpha * q[2] + alpha * q[1];
+  if (zone0 == 3 && zone == 3) {
+    Real Tsqr_delta = alpha * (2 * UV + alpha * VV);
+    Real T_delta = Tsqr_delta / (T + T0);
+    Real r_delta = alpha * V0 - mu * T_delta;
+    Real r0 = U0 - mu * T0;
+    return Real(0.5) * Dm * r_delta * (2 * r0 + r_delta);
+  }
+  if (zone0 == 3 && zone == 2) {
+    Real b0 = mu * U0 + T0;
+    return alpha * (alpha * q[2] + q[1]) + Real(0.5) * Dm * b0 * b0;
+  }
+  if (zone0 == 2 && zone == 3) {
+    Real b = mu * N + T;
+    return alpha * (alpha * q[2] + q[1]) - Real(0.5) * Dm * b * b;
+  }
+  if (zone0 == 1 && zone == 2) return alpha * alpha * q[2] + alpha * q[1] + q[0];
+  if (zone0 == 1 && zone == 3) {
+    Real r = N - mu * T;
+    return Real(0.5) * Dm * r * r;
+  }
+  if (zone0 == 3 && zone == 1) {
+    Real r0 = U0 - mu * T0;
+    return Real(-0.5) * Dm * r0 * r0;
+  }
+  if (zone0 == 2 && zone == 1) return -q[0];
+  return 0;
+}
+
+// evaluate the line-search point p (PrimalEval)
+template <class Real>
+SP_HD inline void solver_ls_eval(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+                                 int w, const Real quad_gauss[3], LsPoint<Real>& p, int& lsiter) {
+  int nefc = d.nefc.at(w)[0], ne = d.ne.at(w)[0], nf = d.nf.at(w)[0];
+  const Real* quad = d.efc_quad.at(w);
+  const Real* Jaref = d.efc_Jaref.at(w);
+  const Real* Jv = d.efc_jv.at(w);
+  const Real* D = d.efc_D.at(w);
+  const Real* R = d.efc_R.at(w);
+  const Real* floss = d.efc_frictionloss.at(w);
+  const int* type = d.efc_type.at(w);
+  Real alpha = p.alpha;
+  Real cost = 0, deriv0 = 0, deriv1 = 0;
+  Real total[3] = {0, quad_gauss[1], quad_gauss[2]};
+
+  for (int i = 0; i < nefc; i++) {
+    if (i < ne) {
+      total[1] += quad[3 * i + 1];
+      total[2] += quad[3 * i + 2];
+      continue;
+    }
+    if (i < ne + nf) {
+      Real start = Jaref[i], dir = Jv[i];
+      Real x = start + alpha * dir;
+      Real f = floss[i], Rf = R[i] * f;
+      cost += friction_cost_dif(start, x, f, Rf, D[i]);
+      if (-Rf < x && x < Rf) {
+        deriv0 += D[i] * x * dir;
+        deriv1 += D[i] * dir * dir;
+      } else if (x <= -Rf) {
+        deriv0 += -f * dir;
+      } else {
+        deriv0 += f * dir;
+      }
+      continue;
+    }
+    if (type[i] == sim::kCnstrContactElliptic) {
+      EllipticCone<Real> e = elliptic_cone(d, w, i);
+      const Real* q = quad + 3 * i;
+      Real mu = e.mu;
+      Real U0 = q[3], V0 = q[4], UU = q[5], UV = q[6], VV = q[7], Dm = q[8];
+      cost += elliptic_cost_dif(q, alpha, mu, Dm);
+      Real N = U0 + alpha * V0;
+      Real Tsqr = UU + alpha * (2 * UV + alpha * VV);
+      if (Tsqr <= 0) {
+        if (N < 0) {
+          deriv0 += 2 * alpha * q[2] + q[1];
+          deriv1 += 2 * q[2];
+        }
+      } else {
+        Real T = col_sqrt(Tsqr);
+        if (N >= mu * T) {
+        } else if (mu * N + T <= 0) {
+          deriv0 += 2 * alpha * q[2] + q[1];
+          deriv1 += 2 * q[2];
+        } else {
+          Real N1 = V0;
+          Real T1 = (UV + alpha * VV) / T;
+          Real T2 = VV / T - (UV + alpha * VV) * T1 / (T * T);
+          deriv0 += Dm * (N - mu * T) * (N1 - mu * T1);
+          deriv1 += Dm * ((N1 - mu * T1) * (N1 - mu * T1) + (N - mu * T) * (-mu * T2));
+        }
+      }
+      i += e.dim - 1;
+      continue;
+    }
+    // one-sided rows
+    Real start = Jaref[i];
+    Real x = start + alpha * Jv[i];
+    Real cost0 = start < 0 ? quad[3 * i] : Real(0);
+    if (x < 0) {
+      total[0] += quad[3 * i] - cost0;
+      total[1] += quad[3 * i + 1];
+      total[2] += quad[3 * i + 2];
+    } else {
+      cost -= cost0;
+    }
+  }
+  cost += alpha * alpha * total[2] + alpha * total[1] + total[0];
+  deriv0 += 2 * alpha * total[2] + total[1];
+  deriv1 += 2 * total[2];
+  if (deriv1 <= 0) deriv1 = ColConst<Real>::minval;
+  p.cost = cost;
+  p.deriv[0] = deriv0;
+  p.deriv[1] = deriv1;
+  lsiter++;
+}
+
+// replace p by a better candidate on its side of the minimum; then its Newton point
+template <class Real>
+SP_HD inline bool solver_ls_bracket(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+                                    int w, const Real quad_gauss[3], LsPoint<Real>& p,
+                                    const LsPoint<Real> cand[3], LsPoint<Real>& pnext,
+                                    int& lsiter) {
+  bool flag = false;
+  for (int i = 0; i < 3; i++) {
+    if (p.deriv[0] < 0 && cand[i].deriv[0] < 0 && p.deriv[0] < cand[i].deriv[0]) {
+      p = cand[i];
+      flag = true;
+    } else if (p.deriv[0] > 0 && cand[i].deriv[0] > 0 && p.deriv[0] > cand[i].deriv[0]) {
+      p = cand[i];
+      flag = true;
+    }
+  }
+  if (flag) {
+    pnext.alpha = p.alpha - p.deriv[0] / p.deriv[1];
+    solver_ls_eval(m, d, w, quad_gauss, pnext, lsiter);
+  }
+  return flag;
+}
+
+// exact line search along solver_search (PrimalSearch); returns alpha, sets improvement
+template <class Real>
+SP_HD inline Real solver_line_search(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+                                     int w, Real scale, Real* improvement) {
+  int nv = m.nv;
+  Real tolerance = m.opt.tolerance * m.opt.ls_tolerance;
+  int ls_iterations = m.opt.ls_iterations;
+  *improvement = 0;
+  const Real* search = d.solver_search.at(w);
+  Real snorm = 0;
+  for (int i = 0; i < nv; i++) snorm += search[i] * search[i];
+  snorm = col_sqrt(snorm);
+  if (snorm < ColConst<Real>::minval) return 0;
+  Real gtol = tolerance * snorm / scale;
+
+  solver_mul_m(d.solver_mv.at(w), d.qM.at(w), search, nv);
+  solver_mul_j(m, d, w, d.efc_jv.at(w), search, static_cast<const Real*>(nullptr));
+  Real quad_gauss[3] = {0, 0, 0};
+  solver_ls_prepare(m, d, w, quad_gauss);
+
+  int lsiter = 0;
+  LsPoint<Real> p0, p1, p2, pmid, p1next, p2next;
+  p0.alpha = 0;
+  solver_ls_eval(m, d, w, quad_gauss, p0, lsiter);
+  p1.alpha = p0.alpha - p0.deriv[0] / p0.deriv[1];
+  solver_ls_eval(m, d, w, quad_gauss, p1, lsiter);
+  if (col_abs(p1.deriv[0]) < gtol && (p1.alpha == 0 || p1.cost < 0)) {
+    *improvement = -p1.cost;
+    return p1.alpha;
+  }
+
+  // one-sided search for a bracket
+  int dir = p1.deriv[0] < 0 ? 1 : -1;
+  p2 = p0;
+  while (p1.deriv[0] * dir <= -gtol && lsiter < ls_iterations) {
+    p2 = p1;
+    p1.alpha -= p1.deriv[0] / p1.deriv[1];
+    solver_ls_eval(m, d, w, quad_gauss, p1, lsiter);
+    if (col_abs(p1.deriv[0]) < gtol && p1.cost < 0) {
+      *improvement = -p1.cost;
+      return p1.alpha;
+    }
+  }
+  if (lsiter >= ls_iterations) {
+    *improvement = -p1.cost;
+    return p1.alpha;
+  }
+
+  // bracketed search
+  p2next = p1;
+  p1next.alpha = p1.alpha - p1.deriv[0] / p1.deriv[1];
+  solver_ls_eval(m, d, w, quad_gauss, p1next, lsiter);
+  while (lsiter < ls_iterations) {
+    pmid.alpha = Real(0.5) * (p1.alpha + p2.alpha);
+    solver_ls_eval(m, d, w, quad_gauss, pmid, lsiter);
+    LsPoint<Real> cand[3] = {p1next, p2next, pmid};
+    Real bestcost = 0;
+    int best = -1;
+    for (int i = 0; i < 3; i++) {
+      if (col_abs(cand[i].deriv[0]) < gtol && (best == -1 || cand[i].cost < bestcost)) {
+        bestcost = cand[i].cost;
+        best = i;
+      }
+    }
+    if (best >= 0) {
+      *improvement = -cand[best].cost;
+      return cand[best].alpha;
+    }
+    bool b1 = solver_ls_bracket(m, d, w, quad_gauss, p1, cand, p1next, lsiter);
+    bool b2 = solver_ls_bracket(m, d, w, quad_gauss, p2, cand, p2next, lsiter);
+    if (!b1 && !b2) {
+      *improvement = -pmid.cost;
+      return pmid.alpha;
+    }
+  }
+  if (p1.cost <= p2.cost && p1.cost < 0) {
+    *improvement = -p1.cost;
+    return p1.alpha;
+  }
+  if (p2.cost <= p1.cost && p2.cost < 0) {
+    *improvement = -p2.cost;
+    return p2.alpha;
+  }
+  return 0;
+}
+
+// constraint update at the current qacc: state, force, cost, qfrc_constraint, gradient
+template <class Real>
+SP_HD inline Real solver_update(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+                                int w) {
+  int nv = m.nv;
+  Real cost = solver_update_constraint(m, d, w, d.efc_Jaref.at(w), static_cast<Real*>(nullptr));
+  solver_qfrc_constraint(m, d, w);
+  const Real* Ma = d.solver_Ma.at(w);
+  const Real* qfrc_smooth = d.qfrc_smooth.at(w);
+  const Real* qfrc_constraint = d.qfrc_constraint.at(w);
+  Real* grad = d.solver_grad.at(w);
+  for (int i = 0; i < nv; i++) grad[i] = Ma[i] - qfrc_smooth[i] - qfrc_constraint[i];
+  return cost + solver_gauss(Ma, qfrc_smooth, d.qacc.at(w), d.qacc_smooth.at(w), nv);
+}
+
+// contact forces in the contact frame from efc_force (mj_contactForce)
+template <class Real>
+SP_HD inline void solver_contact_forces(const sim::ModelView<Real>& m,
+                                        const sim::DataView<Real>& d, int w) {
+  int ncon = d.ncon.at(w)[0];
+  const Real* force = d.efc_force.at(w);
+  for (int c = 0; c < ncon; c++) {
+    Real* out = d.contact_force.at(w) + 3 * c;
+    out[0] = out[1] = out[2] = 0;
+    int adr = d.contact_efc_address.at(w)[c];
+    if (adr < 0) continue;
+    int dim = d.contact_dim.at(w)[c];
+    if (dim == 1 || m.opt.cone == sim::kConeElliptic) {
+      for (int k = 0; k < dim && k < 3; k++) out[k] = force[adr + k];
+    } else {
+      const Real* mu = d.contact_friction.at(w) + 5 * c;
+      for (int k = 0; k < 2 * (dim - 1); k++) out[0] += force[adr + k];
+      for (int k = 0; k < dim - 1 && k < 2; k++) {
+        out[k + 1] = (force[adr + 2 * k] - force[adr + 2 * k + 1]) * mu[k];
+      }
+    }
+  }
+}
+
+// the Newton solve of world w: qacc, qfrc_constraint, efc_force, efc_state
+template <class Real>
+SP_HD inline void solve_newton_world(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+                                     int w) {
+  int nv = m.nv, nefc = d.nefc.at(w)[0];
+  Real* qacc = d.qacc.at(w);
+  d.solver_niter.at(w)[0] = 0;
+  if (nefc == 0) {
+    const Real* qacc_smooth = d.qacc_smooth.at(w);
+    for (int i = 0; i < nv; i++) {
+      qacc[i] = qacc_smooth[i];
+      d.qfrc_constraint.at(w)[i] = 0;
+    }
+    d.solver_cost.at(w)[0] = d.solver_cost.at(w)[1] = 0;
+    return;
+  }
+  solver_warmstart(m, d, w);
+
+  Real* Ma = d.solver_Ma.at(w);
+  Real* grad = d.solver_grad.at(w);
+  Real* Mgrad = d.solver_Mgrad.at(w);
+  Real* search = d.solver_search.at(w);
+  const Real tol = m.opt.tolerance;
+  solver_mul_m(Ma, d.qM.at(w), qacc, nv);
+  solver_mul_j(m, d, w, d.efc_Jaref.at(w), qacc, d.efc_aref.at(w));
+  Real cost = solver_update(m, d, w);
+
+  // scale: 1 / trace(M)
+  Real trace = 0;
+  for (int i = 0; i < nv; i++) trace += d.qM.at(w)[i * (nv + 1)];
+  Real scale = 1 / trace;
+
+  auto grad_norm = [&]() {
+    Real s = 0;
+    for (int i = 0; i < nv; i++) s += grad[i] * grad[i];
+    return col_sqrt(s);
+  };
+  auto decrement = [&]() {
+    Real s = 0;
+    for (int i = 0; i < nv; i++) s += grad[i] * Mgrad[i];
+    return col_max(Real(0), Real(0.5) * scale * s);
+  };
+
+  // certificate at the warm start: M-norm gap and gradient both below tolerance
+  for (int i = 0; i < nv; i++) Mgrad[i] = grad[i];
+  solver_solve_m(Mgrad, d.qLD.at(w), d.qLDiagInv.at(w), nv);
+  bool flg_gradient = scale * grad_norm() < tol;
+  bool done = decrement() < tol && flg_gradient;
+  if (!done) {
+    solver_hessian(m, d, w);
+    solver_chol_solve(Mgrad, d.solver_Hfactor.at(w), grad, nv);
+    done = flg_gradient && decrement() < tol;
+  }
+  if (!done) {
+    for (int i = 0; i < nv; i++) search[i] = -Mgrad[i];
+  }
+
+  int iter = 0;
+  Real cost_prev = cost;
+  while (!done && iter < m.opt.iterations) {
+    Real ls_improvement;
+    Real alpha = solver_line_search(m, d, w, scale, &ls_improvement);
+    if (alpha == 0) break;
+
+    const Real* Mv = d.solver_mv.at(w);
+    const Real* Jv = d.efc_jv.at(w);
+    Real* Jaref = d.efc_Jaref.at(w);
+    for (int i = 0; i < nv; i++) qacc[i] += alpha * search[i];
+    for (int i = 0; i < nv; i++) Ma[i] += alpha * Mv[i];
+    for (int i = 0; i < nefc; i++) Jaref[i] += alpha * Jv[i];
+
+    cost_prev = cost;
+    cost = solver_update(m, d, w);
+    solver_hessian(m, d, w);
+    solver_chol_solve(Mgrad, d.solver_Hfactor.at(w), grad, nv);
+
+    Real improvement = scale * ls_improvement;
+    Real gradient = scale * grad_norm();
+    iter++;
+    if ((improvement > 0 && improvement < tol) || gradient < tol || decrement() < tol) break;
+    for (int i = 0; i < nv; i++) search[i] = -Mgrad[i];
+  }
+  d.solver_niter.at(w)[0] = iter;
+  d.solver_cost.at(w)[0] = cost;
+  d.solver_cost.at(w)[1] = cost_prev;
+  if (iter >= m.opt.iterations && m.opt.iterations > 0) {
+    d.warning_flags.at(w)[0] |= kWarnSolverNotConverged;
+  }
+  solver_contact_forces(m, d, w);
+}
+
+}  // namespace stampede::kern

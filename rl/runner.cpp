@@ -1,0 +1,305 @@
+// rl/runner.cpp — the training loop, logging and checkpointing.
+#include "rl/runner.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+#include "rl/tfevents.h"
+
+namespace stampede::rl {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double mean_of(const std::deque<double>& d) {
+  if (d.empty()) return std::numeric_limits<double>::quiet_NaN();
+  double s = 0;
+  for (double x : d) s += x;
+  return s / static_cast<double>(d.size());
+}
+
+std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "--:--:--";
+  const long long t = static_cast<long long>(s + 0.5);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%lld:%02lld:%02lld", t / 3600, (t / 60) % 60, t % 60);
+  return buf;
+}
+
+std::string format_number(double v) {
+  if (!std::isfinite(v)) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.9g", v);
+  return buf;
+}
+
+// the metrics of one iteration by column name
+std::map<std::string, double> metric_values(const IterationStats& s) {
+  std::map<std::string, double> m = {
+      {"iteration", static_cast<double>(s.iteration)},
+      {"samples", static_cast<double>(s.total_samples)},
+      {"wall_time", s.wall_time},
+      {"mean_reward", s.mean_episode_return},
+      {"mean_episode_length", s.mean_episode_length},
+      {"mean_step_reward", s.mean_step_reward},
+      {"surrogate_loss", s.update.surrogate_loss},
+      {"value_loss", s.update.value_loss},
+      {"entropy", s.update.entropy},
+      {"kl", s.update.kl},
+      {"learning_rate", s.update.learning_rate},
+      {"action_std", s.update.action_std},
+      {"grad_norm", s.update.grad_norm},
+      {"steps_per_s", s.steps_per_second},
+      {"time_env", s.time_env},
+      {"time_inference", s.time_inference},
+      {"time_update", s.time_update},
+  };
+  for (const auto& [k, v] : s.step_stats) m["env/" + k] = v;
+  return m;
+}
+
+const std::vector<std::string> kLeadingColumns = {"iteration", "samples", "wall_time", "mean_reward",
+                                                  "mean_episode_length", "mean_step_reward"};
+const std::vector<std::string> kTrailingColumns = {"surrogate_loss", "value_loss", "entropy", "kl",
+                                                   "learning_rate", "action_std", "grad_norm",
+                                                   "steps_per_s", "time_env", "time_inference", "time_update"};
+
+}  // namespace
+
+std::atomic<bool>& OnPolicyRunner::stop_requested() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+std::string default_run_name(const std::string& task) {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y%m%d-%H%M%S", &tm);
+  std::string name = task;
+  for (char& c : name)
+    if (c == '/' || c == ' ') c = '_';
+  return name + "-" + buf;
+}
+
+OnPolicyRunner::OnPolicyRunner(const PpoConfig& cfg, std::unique_ptr<VecEnvBase> env, std::string run_dir)
+    : cfg_(cfg), env_(std::move(env)), run_dir_(std::move(run_dir)) {
+  validate_config(cfg_);
+  const int N = env_->num_envs(), O = env_->obs_dim(), A = env_->act_dim();
+  cfg_.runner.num_envs = N;
+  learner_ = make_learner(cfg_, N, O, A);
+  obs_.resize(static_cast<std::size_t>(N) * O);
+  final_obs_.resize(obs_.size());
+  actions_.resize(static_cast<std::size_t>(N) * A);
+  rewards_.resize(N);
+  terminated_.resize(N);
+  truncated_.resize(N);
+  ep_return_.assign(N, 0.0);
+  ep_length_.assign(N, 0);
+  env_->reset(obs_.data());
+  tty_ = isatty(fileno(stdout));
+  if (!run_dir_.empty()) {
+    fs::create_directories(run_dir_);
+    std::ofstream(fs::path(run_dir_) / "config.yaml") << config_to_yaml(cfg_);
+    events_ = std::make_unique<EventWriter>(run_dir_);
+  }
+}
+
+OnPolicyRunner::~OnPolicyRunner() = default;
+
+void OnPolicyRunner::load(const std::string& path) {
+  const Checkpoint ck = load_checkpoint(path);
+  if (ck.obs_dim != env_->obs_dim() || ck.act_dim != env_->act_dim())
+    throw std::runtime_error("checkpoint '" + path + "' is for obs_dim " + std::to_string(ck.obs_dim) +
+                             ", act_dim " + std::to_string(ck.act_dim) + "; the env has " +
+                             std::to_string(env_->obs_dim()) + ", " + std::to_string(env_->act_dim()));
+  if (!ck.contract_hash.empty() && ck.contract_hash != env_->contract_hash())
+    throw std::runtime_error("checkpoint '" + path + "' was trained with robot contract " + ck.contract_hash +
+                             ", the env's contract is '" + env_->contract_hash() + "'");
+  learner_->load_state(ck.learner);
+  iteration_ = ck.iteration;
+  total_samples_ = ck.total_samples;
+  total_time_ = ck.total_time;
+}
+
+IterationStats OnPolicyRunner::iteration() {
+  const auto t_start = Clock::now();
+  const int N = env_->num_envs(), T = cfg_.runner.num_steps_per_env;
+  IterationStats s;
+  double reward_sum = 0;
+  // rollout: act -> env.step -> process_env_step
+  for (int t = 0; t < T; ++t) {
+    auto t0 = Clock::now();
+    learner_->act(obs_.data(), actions_.data());
+    s.time_inference += seconds_since(t0);
+    t0 = Clock::now();
+    env_->step(actions_.data(), obs_.data(), rewards_.data(), terminated_.data(), truncated_.data(),
+               final_obs_.data());
+    s.time_env += seconds_since(t0);
+    t0 = Clock::now();
+    learner_->process_env_step(rewards_.data(), terminated_.data(), truncated_.data(), final_obs_.data());
+    s.time_inference += seconds_since(t0);
+    // episode bookkeeping on the env's own rewards
+    for (int i = 0; i < N; ++i) {
+      ep_return_[i] += rewards_[i];
+      ++ep_length_[i];
+      reward_sum += rewards_[i];
+      if (terminated_[i] || truncated_[i]) {
+        recent_returns_.push_back(ep_return_[i]);
+        recent_lengths_.push_back(ep_length_[i]);
+        if (recent_returns_.size() > 100) {
+          recent_returns_.pop_front();
+          recent_lengths_.pop_front();
+        }
+        ep_return_[i] = 0;
+        ep_length_[i] = 0;
+      }
+    }
+    for (const auto& [k, v] : env_->step_stats()) s.step_stats[k] += v / T;
+  }
+  // learning: returns, then PPO epochs
+  auto t0 = Clock::now();
+  learner_->compute_returns(obs_.data());
+  s.update = learner_->update();
+  s.time_update = seconds_since(t0);
+
+  const double dt = seconds_since(t_start);
+  ++iteration_;
+  total_samples_ += static_cast<int64_t>(N) * T;
+  total_time_ += dt;
+  s.iteration = iteration_;
+  s.total_samples = total_samples_;
+  s.wall_time = total_time_;
+  s.mean_episode_return = mean_of(recent_returns_);
+  s.mean_episode_length = mean_of(recent_lengths_);
+  s.mean_step_reward = reward_sum / (static_cast<double>(N) * T);
+  s.steps_per_second = static_cast<double>(N) * T / dt;
+  return s;
+}
+
+void OnPolicyRunner::learn() {
+  start_iteration_ = iteration_;
+  const auto t0 = Clock::now();
+  int64_t last_saved = -1;
+  while (iteration_ < cfg_.runner.max_iterations && !stop_requested().load()) {
+    const IterationStats s = iteration();
+    write_metrics(s);
+    elapsed_ = seconds_since(t0);
+    if (on_iteration)
+      on_iteration(s);
+    else
+      print_progress(s);
+    if (!run_dir_.empty() && iteration_ % cfg_.runner.save_interval == 0) {
+      save();
+      last_saved = iteration_;
+    }
+  }
+  if (tty_ && !on_iteration && iteration_ > start_iteration_) std::printf("\n");
+  if (!run_dir_.empty() && last_saved != iteration_) save();
+  if (stop_requested().load() && !run_dir_.empty())
+    std::printf("stopped at iteration %lld; checkpoint in %s\n", static_cast<long long>(iteration_),
+                latest_checkpoint(run_dir_).c_str());
+  std::fflush(stdout);
+}
+
+std::string OnPolicyRunner::save() {
+  if (run_dir_.empty()) throw std::logic_error("OnPolicyRunner::save: no run directory");
+  Checkpoint ck;
+  ck.iteration = iteration_;
+  ck.total_samples = total_samples_;
+  ck.total_time = total_time_;
+  ck.task = cfg_.runner.task;
+  ck.contract_hash = env_->contract_hash();
+  ck.config_yaml = config_to_yaml(cfg_);
+  ck.obs_dim = env_->obs_dim();
+  ck.act_dim = env_->act_dim();
+  ck.learner = learner_->state();
+  const std::string path = checkpoint_path(run_dir_, iteration_);
+  save_checkpoint(path, ck);
+  return path;
+}
+
+void OnPolicyRunner::write_metrics(const IterationStats& s) {
+  if (run_dir_.empty()) return;
+  const auto values = metric_values(s);
+  const fs::path csv = fs::path(run_dir_) / "metrics.csv";
+  // columns: those of an existing file (resumed run), else fixed ones around the env's terms
+  if (csv_columns_.empty()) {
+    std::ifstream in(csv);
+    std::string header;
+    if (in && std::getline(in, header) && !header.empty()) {
+      std::stringstream ss(header);
+      for (std::string c; std::getline(ss, c, ',');) csv_columns_.push_back(c);
+    } else {
+      csv_columns_ = kLeadingColumns;
+      for (const auto& [k, v] : s.step_stats) csv_columns_.push_back("env/" + k);
+      csv_columns_.insert(csv_columns_.end(), kTrailingColumns.begin(), kTrailingColumns.end());
+      std::ofstream out(csv);
+      for (std::size_t i = 0; i < csv_columns_.size(); ++i) out << (i ? "," : "") << csv_columns_[i];
+      out << "\n";
+    }
+  }
+  std::ofstream out(csv, std::ios::app);
+  for (std::size_t i = 0; i < csv_columns_.size(); ++i) {
+    auto it = values.find(csv_columns_[i]);
+    out << (i ? "," : "") << (it == values.end() ? "" : format_number(it->second));
+  }
+  out << "\n";
+  // TensorBoard: the same numbers under rsl_rl's tags
+  std::map<std::string, float> tb = {
+      {"Loss/surrogate", static_cast<float>(s.update.surrogate_loss)},
+      {"Loss/value_function", static_cast<float>(s.update.value_loss)},
+      {"Loss/entropy", static_cast<float>(s.update.entropy)},
+      {"Loss/kl", static_cast<float>(s.update.kl)},
+      {"Loss/learning_rate", static_cast<float>(s.update.learning_rate)},
+      {"Policy/mean_noise_std", static_cast<float>(s.update.action_std)},
+      {"Perf/total_fps", static_cast<float>(s.steps_per_second)},
+      {"Perf/collection_time", static_cast<float>(s.time_env + s.time_inference)},
+      {"Perf/learning_time", static_cast<float>(s.time_update)},
+      {"Train/mean_step_reward", static_cast<float>(s.mean_step_reward)},
+  };
+  if (std::isfinite(s.mean_episode_return)) {
+    tb["Train/mean_reward"] = static_cast<float>(s.mean_episode_return);
+    tb["Train/mean_episode_length"] = static_cast<float>(s.mean_episode_length);
+  }
+  for (const auto& [k, v] : s.step_stats) tb["Episode/" + k] = static_cast<float>(v);
+  events_->add_scalars(s.iteration, tb);
+  events_->flush();
+}
+
+void OnPolicyRunner::print_progress(const IterationStats& s) {
+  const int64_t total = cfg_.runner.max_iterations;
+  const bool last = s.iteration >= total;
+  if (!tty_ && !(s.iteration % cfg_.runner.log_interval == 0 || s.iteration == start_iteration_ + 1 || last)) return;
+  const double per_iter = elapsed_ / static_cast<double>(s.iteration - start_iteration_);
+  const double eta = per_iter * static_cast<double>(total - s.iteration);
+  char reward[32] = "n/a", length[32] = "n/a";
+  if (std::isfinite(s.mean_episode_return)) {
+    std::snprintf(reward, sizeof(reward), "%.3f", s.mean_episode_return);
+    std::snprintf(length, sizeof(length), "%.1f", s.mean_episode_length);
+  }
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "iteration %lld/%lld | %.0f steps/s | mean reward %s | episode length %s | ETA %s",
+                static_cast<long long>(s.iteration), static_cast<long long>(total), s.steps_per_second,
+                reward, length, format_duration(eta).c_str());
+  if (tty_)
+    std::printf("\r\033[K%s", line);
+  else
+    std::printf("%s\n", line);
+  std::fflush(stdout);
+}
+
+}  // namespace stampede::rl
