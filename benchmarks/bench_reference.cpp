@@ -4,8 +4,9 @@
 //
 // Workload: random controls (a fixed table, the same for both runs, so both simulate the same
 // trajectories), episodes of `episode` steps staggered across worlds, each world reset to qpos0
-// when its episode ends. After a short warm-up, the two alternate in equal chunks of steps
-// until each has run for about `seconds`.
+// when its episode ends. After a warm-up of one episode (so that every world count measures the
+// same mix of falling and lying humanoids), the two alternate in equal chunks of steps until
+// each has run for about `seconds`.
 //
 // usage: bench_reference [--seconds S] [--worlds 1,16,64,256] [--threads 1,2]
 //                        [--episode STEPS] [MJCF ...]
@@ -15,6 +16,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -34,7 +36,7 @@ struct Options {
   double seconds = 1.0;
   std::vector<int> worlds = {1, 16, 64, 256};
   std::vector<int> threads = {1, 2};
-  int episode = 500;
+  int episode = 200;
   std::vector<std::string> models;
 };
 
@@ -88,7 +90,8 @@ struct Runner {
   long step = 0;            // next step to run
   double ncon_sum = 0;      // contacts summed over timed world-steps
   long timed_steps = 0;     // timed steps
-  double seconds = 0;       // time spent in timed steps
+  double seconds = 0;       // wall time spent in timed steps
+  double cpu_seconds = 0;   // process CPU time spent in timed steps (all threads)
 };
 
 // plain MuJoCo: persistent batch, controls written straight into the state rows
@@ -154,12 +157,19 @@ struct BackendRunner : Runner {
   }
 };
 
-// warm both up, then alternate equal chunks of steps between them until each has run for
-// `seconds`: both simulate the same trajectory segments, and load from other processes hits
-// both alike
-void time_interleaved(Runner& a, Runner& b, double seconds) {
+// CPU time of this process, all threads (s)
+double cpu_time() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+// warm both up for one episode, then alternate equal chunks of steps between them until each
+// has run for `seconds`: both simulate the same trajectory segments, and load from other
+// processes hits both alike
+void time_interleaved(Runner& a, Runner& b, double seconds, int episode) {
   for (Runner* r : {&a, &b}) {
-    while (r->step < 20) r->one(r->step++);
+    while (r->step < episode) r->one(r->step++);
   }
   const auto t0 = Clock::now();
   a.one(a.step++);
@@ -170,7 +180,9 @@ void time_interleaved(Runner& a, Runner& b, double seconds) {
   while (a.seconds < seconds || b.seconds < seconds) {
     for (Runner* r : {&a, &b}) {
       const auto c0 = Clock::now();
+      const double cpu0 = cpu_time();
       for (long k = 0; k < chunk; ++k, ++r->timed_steps) r->one(r->step++);
+      r->cpu_seconds += cpu_time() - cpu0;
       r->seconds += std::chrono::duration<double>(Clock::now() - c0).count();
     }
   }
@@ -219,6 +231,10 @@ Options parse_args(int argc, char** argv) {
       opt.models.push_back(a);
     }
   }
+  if (opt.episode < 1 || opt.seconds <= 0) {
+    std::fprintf(stderr, "--episode must be >= 1 and --seconds > 0\n");
+    std::exit(2);
+  }
   if (opt.models.empty()) opt.models = default_models();
   return opt;
 }
@@ -227,11 +243,14 @@ Options parse_args(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const Options opt = parse_args(argc, argv);
-  std::printf("MuJoCo %s; %.1f s per measurement; random controls, %d-step episodes; "
-              "world-steps/s (higher is better)\n\n",
+  std::printf("MuJoCo %s; %.1f s per measurement; random controls, %d-step episodes.\n"
+              "mjb_step, MujocoBackend: world-steps/s, wall clock (higher is better); overhead: "
+              "the backend's extra time per step over plain mjb_step (wall clock, and process CPU "
+              "time, which other load on the machine disturbs less)\n\n",
               mj_versionString(), opt.seconds, opt.episode);
-  std::printf("| model | worlds | threads | mjb_step | MujocoBackend | wrapper overhead | mean ncon |\n");
-  std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
+  std::printf("| model | worlds | threads | mjb_step | MujocoBackend | overhead (wall) | "
+              "overhead (CPU time) | mean ncon |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const std::string& path : opt.models) {
     char error[1000] = "";
     mjModel* m = mj_loadXML(path.c_str(), nullptr, error, sizeof(error));
@@ -245,11 +264,14 @@ int main(int argc, char** argv) {
       for (int nthread : opt.threads) {
         MjbRunner raw(m, table, nworld, nthread, opt);
         BackendRunner ours(m, table, nworld, nthread, opt);
-        time_interleaved(raw, ours, opt.seconds);
+        time_interleaved(raw, ours, opt.seconds, opt.episode);
         const double raw_rate = raw.timed_steps * double(nworld) / raw.seconds;
         const double our_rate = ours.timed_steps * double(nworld) / ours.seconds;
-        std::printf("| %s | %d | %d | %.0f | %.0f | %+.1f%% | %.2f |\n", name.c_str(), nworld,
-                    nthread, raw_rate, our_rate, 100.0 * (raw_rate / our_rate - 1.0),
+        const double cpu_overhead = (ours.cpu_seconds / double(ours.timed_steps)) /
+                                    (raw.cpu_seconds / double(raw.timed_steps));
+        std::printf("| %s | %d | %d | %.0f | %.0f | %+.1f%% | %+.1f%% | %.2f |\n", name.c_str(),
+                    nworld, nthread, raw_rate, our_rate, 100.0 * (raw_rate / our_rate - 1.0),
+                    100.0 * (cpu_overhead - 1.0),
                     ours.ncon_sum / (double(ours.timed_steps) * nworld));
         std::fflush(stdout);
       }

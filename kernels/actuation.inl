@@ -25,6 +25,13 @@ SP_HD void actuation(const ModelView<Real>& m, const DataView<Real>& d, int w, T
   Real* qfrc = d.qfrc_actuator.at(w);
   const int nu = m.nu;
 
+  // transmission: length and velocity (computed even when actuation is disabled, as MuJoCo)
+  team.for_lanes(nu, [&](int i) {
+    int j = m.actuator_trnid[2 * i];
+    Real gear = m.actuator_gear[6 * i];
+    length[i] = qpos[m.jnt_qposadr[j]] * gear;
+    velocity[i] = gear * qvel[m.jnt_dofadr[j]];
+  });
   team.for_lanes(m.nv, [&](int i) { qfrc[i] = 0; });
   bool disabled = nu == 0 || (m.opt.disableflags & sim::kDsblActuation);
   if (disabled) {
@@ -38,10 +45,6 @@ SP_HD void actuation(const ModelView<Real>& m, const DataView<Real>& d, int w, T
   bool clamp = !(m.opt.disableflags & sim::kDsblClampCtrl);
 
   team.for_lanes(nu, [&](int i) {
-    int j = m.actuator_trnid[2 * i];
-    Real gear = m.actuator_gear[6 * i];
-    length[i] = qpos[m.jnt_qposadr[j]] * gear;
-    velocity[i] = gear * qvel[m.jnt_dofadr[j]];
     Real u = bad > 0 ? Real(0) : ctrl_in[i];
     if (clamp && m.actuator_ctrllimited[i] && bad == 0) {
       const Real* r = m.actuator_ctrlrange + 2 * i;

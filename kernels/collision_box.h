@@ -5,7 +5,7 @@
 
 #include "kernels/collision_primitive.h"
 
-namespace stampede::kern {
+namespace stampede::kern::constraint {
 
 // sphere : box: nearest point of the box to the sphere centre; a centre inside the box is
 // pushed out through the nearest face
@@ -342,6 +342,6 @@ SP_HD inline int collide_capsule_box(ContactPoint<Real>* con, Real margin,
   return n;
 }
 
-}  // namespace stampede::kern
+}  // namespace stampede::kern::constraint
 
 #include "kernels/collision_boxbox.h"

@@ -8,7 +8,7 @@
 
 #include "kernels/collision_primitive.h"
 
-namespace stampede::kern {
+namespace stampede::kern::constraint {
 
 // vertex capacity of the clipped polygon (a quad clipped by 4 half-planes has at most 8)
 constexpr int kBoxBoxMaxVert = 12;
@@ -390,4 +390,4 @@ SP_HD inline int collide_box_box(ContactPoint<Real>* con, Real margin,
                               size2, margin);
 }
 
-}  // namespace stampede::kern
+}  // namespace stampede::kern::constraint

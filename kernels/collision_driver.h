@@ -19,7 +19,7 @@
 #include "kernels/collision_narrowphase.h"
 #include "sim/data.h"
 
-namespace stampede::kern {
+namespace stampede::kern::constraint {
 
 // contact parameters of a geom pair without an explicit <pair> (mj_contactParam)
 template <class Real>
@@ -329,4 +329,4 @@ SP_HD inline void collision_world(const sim::ModelView<Real>& m, const sim::Data
   }
 }
 
-}  // namespace stampede::kern
+}  // namespace stampede::kern::constraint

@@ -6,7 +6,7 @@
 
 #include "kernels/config.h"
 
-namespace stampede::kern {
+namespace stampede::kern::constraint {
 
 // MuJoCo's numeric constants (mjtype.h, mjmodel.h), per scalar type where MuJoCo's single
 // build uses other values
@@ -128,4 +128,4 @@ SP_HD inline void mul_mat_t_mat3(Real res[9], const Real a[9], const Real b[9]) 
   }
 }
 
-}  // namespace stampede::kern
+}  // namespace stampede::kern::constraint

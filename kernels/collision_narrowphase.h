@@ -7,7 +7,7 @@
 
 #include "kernels/collision_box.h"
 
-namespace stampede::kern {
+namespace stampede::kern::constraint {
 
 // most contacts one pair can produce (buffer size for one narrowphase call)
 constexpr int kMaxContactsPerPair = kBoxBoxMaxContacts;
@@ -71,4 +71,4 @@ SP_HD inline int collide_geoms(ContactPoint<Real>* con, int t1, int t2, Real mar
   }
 }
 
-}  // namespace stampede::kern
+}  // namespace stampede::kern::constraint

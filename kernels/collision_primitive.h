@@ -13,7 +13,7 @@
 
 #include "kernels/collision_math.h"
 
-namespace stampede::kern {
+namespace stampede::kern::constraint {
 
 // one contact as a narrowphase function produces it, before the frame is completed
 template <class Real>
@@ -267,4 +267,4 @@ SP_HD inline int collide_capsule_capsule(ContactPoint<Real>* con, Real margin,
   return n;
 }
 
-}  // namespace stampede::kern
+}  // namespace stampede::kern::constraint

@@ -8,7 +8,7 @@
 
 #include "kernels/constraint_make.h"
 
-namespace stampede::kern {
+namespace stampede::kern::constraint {
 
 // approximate diag(J M^-1 J') of every row (mj_diagApprox)
 template <class Real>
@@ -269,4 +269,4 @@ SP_HD inline void constraint_reference_row(const sim::ModelView<Real>& m,
       -kbip[1] * vel - kbip[0] * kbip[2] * (d.efc_pos.at(w)[i] - d.efc_margin.at(w)[i]);
 }
 
-}  // namespace stampede::kern
+}  // namespace stampede::kern::constraint

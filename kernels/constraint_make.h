@@ -10,7 +10,7 @@
 #include "kernels/collision_math.h"
 #include "sim/data.h"
 
-namespace stampede::kern {
+namespace stampede::kern::constraint {
 
 // mjtConstraintState values
 enum ConstraintState : int {
@@ -245,4 +245,4 @@ SP_HD inline void make_contact_rows(const sim::ModelView<Real>& m, const sim::Da
   }
 }
 
-}  // namespace stampede::kern
+}  // namespace stampede::kern::constraint

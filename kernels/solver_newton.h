@@ -15,7 +15,7 @@
 
 #include "kernels/constraint_impedance.h"
 
-namespace stampede::kern {
+namespace stampede::kern::constraint {
 
 // dense symmetric M from qM's lower triangle: res = M v
 template <class Real>
@@ -481,7 +481,7 @@ SP_HD inline Real elliptic_cost_dif(const Real* q, Real alpha, Real mu, Real Dm)
 
 // evaluate the line-search point p (PrimalEval)
 template <class Real>
-SP_HD inline void solver_ls_eval(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+SP_HD inline void solver_ls_eval(const sim::ModelView<Real>& /*m*/, const sim::DataView<Real>& d,
                                  int w, const Real quad_gauss[3], LsPoint<Real>& p, int& lsiter) {
   int nefc = d.nefc.at(w)[0], ne = d.ne.at(w)[0], nf = d.nf.at(w)[0];
   const Real* quad = d.efc_quad.at(w);
@@ -807,4 +807,4 @@ SP_HD inline void solve_newton_world(const sim::ModelView<Real>& m, const sim::D
   solver_contact_forces(m, d, w);
 }
 
-}  // namespace stampede::kern
+}  // namespace stampede::kern::constraint

@@ -47,7 +47,7 @@ struct RunnerConfig {
   int max_iterations = 1500;            // total iterations of the run (resume continues up to it)
   int save_interval = 50;               // checkpoint every this many iterations (also at exit)
   int log_interval = 10;                // without a TTY: one progress line per this many iterations
-  int num_threads = 0;                  // learner threads (OpenMP/Eigen); 0: all hardware threads
+  int num_threads = 0;                  // learner threads (rows split over them); 0: all hardware threads
 };
 
 struct PpoConfig {

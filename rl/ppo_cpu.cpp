@@ -1,7 +1,6 @@
-// rl/ppo_cpu.cpp — the CPU backend of the PPO learner: Eigen (float, row-major minibatch GEMMs,
-// threaded through OpenMP), one flat parameter vector, Adam, running observation normalization.
-#include <omp.h>
-
+// rl/ppo_cpu.cpp — the CPU backend of the PPO learner: Eigen (float, row-major minibatch GEMMs),
+// rows split over threads (rl/parallel.h), one flat parameter vector, Adam, running observation
+// normalization.
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
@@ -13,6 +12,7 @@
 #include "rl/adam.h"
 #include "rl/learner.h"
 #include "rl/normalizer.h"
+#include "rl/parallel.h"
 #include "rl/storage.h"
 
 namespace stampede::rl {
@@ -34,10 +34,12 @@ class CpuPpoLearner final : public PpoLearner {
         storage_(cfg.runner.num_steps_per_env, num_envs, obs_dim, act_dim),
         rng_(cfg.runner.seed) {
     validate_config(cfg);
-    int threads = cfg.runner.num_threads;
-    if (threads == 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    omp_set_num_threads(threads);
-    Eigen::setNbThreads(threads);
+    threads_ = cfg.runner.num_threads;
+    if (threads_ == 0) threads_ = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    Eigen::setNbThreads(1);  // parallelism is ours: rows over threads
+    batches_.resize(threads_);
+    works_.resize(threads_);
+    chunk_grads_.assign(threads_, std::vector<float>(layout_.num_params()));
     init_params(layout_, cfg.policy.init_noise_std, rng_, params_.data());
     coefs_.clip_param = cfg.algorithm.clip_param;
     coefs_.value_loss_coef = cfg.algorithm.value_loss_coef;
@@ -60,21 +62,18 @@ class CpuPpoLearner final : public PpoLearner {
     if (cfg_.algorithm.normalize_observations) normalizer_.update(obs, N);
     float* nobs = s.obs.data() + row * O;
     normalize(obs, nobs, N);
-    x_ = Eigen::Map<const Mat>(nobs, N, O);
-    // policy mean and value
-    mlp_forward(layout_.actor(), params_.data(), x_, actor_cache_);
-    mlp_forward(layout_.critic(), params_.data(), x_, critic_cache_);
-    const Mat& mu = actor_cache_.output();
+    // policy mean and value, rows over threads
+    float* mu_rows = s.mu.data() + row * A;
+    forward(nobs, N, mu_rows, s.values.data() + row);
+    const Eigen::Map<const Mat> mu(mu_rows, N, A);
     const Vec log_std = Eigen::Map<const Vec>(params_.data() + layout_.log_std_offset(), A);
     const Eigen::RowVectorXf sigma = log_std.array().exp().matrix().transpose();
-    // sample a = mu + sigma * eps, eps ~ N(0, I), in row order
+    // sample a = mu + sigma * eps, eps ~ N(0, I), in row order (one RNG stream)
     Eigen::Map<Mat> act(s.actions.data() + row * A, N, A);
     for (int i = 0; i < N; ++i)
       for (int j = 0; j < A; ++j) act(i, j) = mu(i, j) + sigma[j] * static_cast<float>(rng_.normal());
-    Eigen::Map<Mat>(s.mu.data() + row * A, N, A) = mu;
     Eigen::Map<Mat>(s.sigma.data() + row * A, N, A) = sigma.replicate(N, 1);
-    Eigen::Map<Vec>(s.log_prob.data() + row, N) = gaussian_log_prob<float>(mu, log_std, Mat(act));
-    Eigen::Map<Vec>(s.values.data() + row, N) = Eigen::Map<const Vec>(critic_cache_.output().data(), N);
+    Eigen::Map<Vec>(s.log_prob.data() + row, N) = gaussian_log_prob<float>(Mat(mu), log_std, Mat(act));
     std::memcpy(actions, act.data(), sizeof(float) * N * A);
   }
 
@@ -128,13 +127,9 @@ class CpuPpoLearner final : public PpoLearner {
       std::iota(perm.begin(), perm.end(), std::size_t{0});
       for (std::size_t i = total - 1; i > 0; --i) std::swap(perm[i], perm[rng_.below(i + 1)]);
       for (int m = 0; m < a.num_mini_batches; ++m) {
-        gather(perm.data() + m * mb_size, mb_size);
-        const PpoLossTerms t =
-            loss_and_gradient(layout_, coefs_, params_.data(), batch_, grads_.data(), work_);
+        double kl = 0;
+        const PpoLossTerms t = minibatch_gradient(perm.data() + m * mb_size, mb_size, &kl);
         // adaptive schedule: KL of the current policy against the sampling policy, before the step
-        const Vec log_std = Eigen::Map<const Vec>(params_.data() + layout_.log_std_offset(), act_dim());
-        const double kl = static_cast<double>(
-            gaussian_kl<float>(batch_.old_mu, batch_.old_sigma, work_.actor.output(), log_std).mean());
         if (a.schedule == "adaptive") {
           if (kl > 2.0 * a.desired_kl)
             adam_.set_lr(std::max(a.min_learning_rate, adam_.lr() / 1.5));
@@ -164,19 +159,15 @@ class CpuPpoLearner final : public PpoLearner {
   }
 
   void act_inference(const float* obs, float* actions, int n) override {
-    Mat x(n, obs_dim());
+    std::vector<float> x(static_cast<std::size_t>(n) * obs_dim());
     normalize(obs, x.data(), n);
-    MlpCache<float> cache;
-    mlp_forward(layout_.actor(), params_.data(), x, cache);
-    std::memcpy(actions, cache.output().data(), sizeof(float) * n * act_dim());
+    forward(x.data(), n, actions, nullptr);
   }
 
   void evaluate(const float* obs, float* values, int n) override {
-    Mat x(n, obs_dim());
+    std::vector<float> x(static_cast<std::size_t>(n) * obs_dim());
     normalize(obs, x.data(), n);
-    MlpCache<float> cache;
-    mlp_forward(layout_.critic(), params_.data(), x, cache);
-    std::memcpy(values, cache.output().data(), sizeof(float) * n);
+    forward(x.data(), n, nullptr, values);
   }
 
   LearnerState state() const override {
@@ -216,11 +207,61 @@ class CpuPpoLearner final : public PpoLearner {
       std::memcpy(y, x, sizeof(float) * n * obs_dim());
   }
 
-  // copy the rows idx[0..n) of the rollout into batch_
-  void gather(const std::size_t* idx, std::size_t n) {
+  // actor means mu (n, act_dim) and/or critic values (n) of normalized observations x (n, obs_dim)
+  void forward(const float* x, int n, float* mu, float* values) {
+    const int K = chunk_count(n, threads_);
+    parallel_chunks(K, [&](int k) {
+      const auto [lo, hi] = chunk_range(n, K, k);
+      auto& w = works_[k];
+      w.input = Eigen::Map<const Mat>(x + lo * obs_dim(), hi - lo, obs_dim());
+      if (mu) {
+        mlp_forward(layout_.actor(), params_.data(), w.input, w.actor);
+        Eigen::Map<Mat>(mu + lo * act_dim(), hi - lo, act_dim()) = w.actor.output();
+      }
+      if (values) {
+        mlp_forward(layout_.critic(), params_.data(), w.input, w.critic);
+        std::memcpy(values + lo, w.critic.output().data(), sizeof(float) * (hi - lo));
+      }
+    });
+  }
+
+  // loss gradient of the minibatch rows idx[0..n) into grads_: each thread takes a contiguous
+  // range, computes its mean-loss gradient, and the ranges are combined weighted by their size
+  // (in a fixed order). *kl: mean KL(old || current) over the minibatch
+  PpoLossTerms minibatch_gradient(const std::size_t* idx, std::size_t n, double* kl) {
+    const int K = chunk_count(static_cast<long>(n), threads_);
+    std::vector<PpoLossTerms> terms(K);
+    std::vector<double> kl_sum(K, 0.0);
+    const Vec log_std = Eigen::Map<const Vec>(params_.data() + layout_.log_std_offset(), act_dim());
+    parallel_chunks(K, [&](int k) {
+      const auto [lo, hi] = chunk_range(static_cast<long>(n), K, k);
+      gather(idx + lo, static_cast<std::size_t>(hi - lo), batches_[k]);
+      terms[k] = loss_and_gradient(layout_, coefs_, params_.data(), batches_[k], chunk_grads_[k].data(), works_[k].ac);
+      kl_sum[k] = static_cast<double>(
+          gaussian_kl<float>(batches_[k].old_mu, batches_[k].old_sigma, works_[k].ac.actor.output(), log_std).sum());
+    });
+    PpoLossTerms t;
+    Eigen::Map<Vec> g(grads_.data(), grads_.size());
+    g.setZero();
+    *kl = 0;
+    for (int k = 0; k < K; ++k) {
+      const auto [lo, hi] = chunk_range(static_cast<long>(n), K, k);
+      const double w = static_cast<double>(hi - lo) / static_cast<double>(n);
+      g += static_cast<float>(w) * Eigen::Map<const Vec>(chunk_grads_[k].data(), grads_.size());
+      t.surrogate += w * terms[k].surrogate;
+      t.value += w * terms[k].value;
+      t.entropy += w * terms[k].entropy;
+      t.total += w * terms[k].total;
+      *kl += kl_sum[k];
+    }
+    *kl /= static_cast<double>(n);
+    return t;
+  }
+
+  // copy the rows idx[0..n) of the rollout into b
+  void gather(const std::size_t* idx, std::size_t n, PpoBatch<float>& b) const {
     const auto& s = storage_;
     const int O = s.obs_dim, A = s.act_dim;
-    auto& b = batch_;
     const Eigen::Index rows = static_cast<Eigen::Index>(n);
     b.obs.resize(rows, O);
     b.actions.resize(rows, A);
@@ -243,6 +284,13 @@ class CpuPpoLearner final : public PpoLearner {
     }
   }
 
+  // per-thread scratch
+  struct ThreadWork {
+    Mat input;
+    MlpCache<float> actor, critic;
+    ActorCriticWork<float> ac;
+  };
+
   PpoConfig cfg_;
   ActorCriticLayout layout_;
   PpoLossCoefs coefs_;
@@ -252,11 +300,11 @@ class CpuPpoLearner final : public PpoLearner {
   RolloutStorage storage_;
   Rng rng_;
   bool returns_ready_ = false;
-  // scratch
-  Mat x_;
-  MlpCache<float> actor_cache_, critic_cache_;
-  PpoBatch<float> batch_;
-  ActorCriticWork<float> work_;
+  int threads_ = 1;
+  // per-thread scratch
+  std::vector<PpoBatch<float>> batches_;
+  std::vector<ThreadWork> works_;
+  std::vector<std::vector<float>> chunk_grads_;  // (threads, num_params)
 };
 
 }  // namespace

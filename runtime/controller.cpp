@@ -53,9 +53,13 @@ Controller::Controller(const robot::RobotSpec& spec, Policy& policy, RobotIO& io
       monitor_(spec, config_.limits, config_.safety),
       period_(spec.control_period),
       deadline_(config_.deadline > 0 ? config_.deadline : spec.control_period),
+      gait_period_(config_.gait_period > 0 ? config_.gait_period : policy.gait_period()),
       logged_(kNumKinds, false) {
   check_contract(policy, spec);
-  if (!(config_.gait_period > 0)) throw std::invalid_argument("controller: gait_period must be > 0");
+  if (spec.obs_offset("gait_phase") >= 0 && !(gait_period_ > 0)) {
+    throw std::invalid_argument("controller: the observation has a gait_phase term but the policy " + policy.source() +
+                                " states no task.gait_period; give one (--gait-period)");
+  }
   const std::size_t nj = spec.joints.size();
   reading_.joint_pos.assign(nj, 0.0);
   reading_.joint_vel.assign(nj, 0.0);
@@ -113,7 +117,7 @@ void Controller::step() {
   if (auto v = monitor_.check_sensors(reading_)) trigger(v->kind, v->detail, t0);
   double infer = 0;
   if (!damping_) {
-    const double phase = std::fmod(static_cast<double>(cycle_) * period_ / config_.gait_period, 1.0);
+    const double phase = gait_period_ > 0 ? std::fmod(static_cast<double>(cycle_) * period_ / gait_period_, 1.0) : 0.0;
     observation_.build(obs_.data(), reading_, config_.command, last_action_.data(), phase);
     if (!all_finite(obs_)) {
       trigger(SafetyKind::kNanObservation, "observation is not finite", t0);

@@ -19,7 +19,8 @@ namespace stampede::runtime {
 
 struct ControllerConfig {
   double command[3] = {0, 0, 0};  // (vx m/s, vy m/s, yaw rate rad/s)
-  double gait_period = 0.8;       // s per gait cycle (gait_phase term): phase = t / period mod 1
+  double gait_period = 0;         // s per gait cycle (gait_phase term): phase = t / period mod 1;
+                                  // <= 0: the policy's (metadata task.gait_period)
   double deadline = 0;            // s from sensor read to command write; <= 0: the control period
   SafetyConfig safety;
   JointLimits limits;             // empty: unlimited
@@ -64,7 +65,7 @@ class Controller {
   ControllerConfig config_;
   ObservationBuilder observation_;
   SafetyMonitor monitor_;
-  double period_, deadline_;
+  double period_, deadline_, gait_period_;
 
   SensorReading reading_;
   std::vector<float> obs_, action_, last_action_;  // last_action_: clipped, fed back as observation

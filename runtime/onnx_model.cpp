@@ -164,7 +164,7 @@ OnnxTensor read_tensor(Reader r) {
       case 9: r.expect(wire, kLen); raw = r.bytes(); break;
       case 10: r.doubles(wire, double_data); break;
       case 13: external = true; r.skip(wire); break;
-      case 14: r.expect(wire, kVarint); external = external || r.varint() == 1; break;
+      case 14: r.expect(wire, kVarint); if (r.varint() == 1) external = true; break;
       default: r.skip(wire);
     }
   }

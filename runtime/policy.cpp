@@ -1,6 +1,7 @@
 // runtime/policy.cpp — load an exported policy and compare its contract with the robot's.
 #include "runtime/policy.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -14,6 +15,7 @@ constexpr const char* kMetaFormat = "stampede.format";
 constexpr const char* kPolicyFormat = "stampede-policy-1";
 constexpr const char* kMetaContract = "stampede.contract";
 constexpr const char* kMetaContractHash = "stampede.contract_hash";
+constexpr const char* kMetaGaitPeriod = "task.gait_period";
 
 }  // namespace
 
@@ -36,6 +38,14 @@ Policy Policy::from_bytes(const std::string& bytes, const std::string& source) {
   if (hash == model.metadata.end()) throw OnnxError(source + ": metadata_props: '" + kMetaContractHash + "' is missing");
   p.contract_ = contract->second;
   p.contract_hash_ = hash->second;
+  const auto gait = model.metadata.find(kMetaGaitPeriod);
+  if (gait != model.metadata.end()) {
+    char* end = nullptr;
+    p.gait_period_ = std::strtod(gait->second.c_str(), &end);
+    if (end == gait->second.c_str() || *end != '\0' || !(p.gait_period_ > 0)) {
+      throw OnnxError(source + ": metadata_props: '" + kMetaGaitPeriod + "' is '" + gait->second + "', expected seconds > 0");
+    }
+  }
   p.evaluator_ = std::make_unique<Evaluator>(model, source, "obs", "actions");
   return p;
 }

@@ -34,6 +34,7 @@ class Policy {
   const std::string& contract() const { return contract_; }            // canonical text
   const std::string& contract_hash() const { return contract_hash_; }  // as stated in metadata
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  double gait_period() const { return gait_period_; }                  // s; 0 when not stated
   int obs_dim() const { return evaluator_->input_dim(); }
   int act_dim() const { return evaluator_->output_dim(); }
 
@@ -43,6 +44,7 @@ class Policy {
  private:
   std::string source_, contract_, contract_hash_;
   std::map<std::string, std::string> metadata_;
+  double gait_period_ = 0;
   std::unique_ptr<Evaluator> evaluator_;
 };
 

@@ -59,6 +59,18 @@ FieldType model_field_type(const std::string& name) {
   return FieldType{};
 }
 
+// cache budget per thread for one block of worlds in step(): the mjData (buffer, used arena and
+// stack) a thread steps should still be in its cache (L2-sized) for the contact and position
+// passes. Measured on 256 humanoids, 1 thread, CPU time over mjb_step: one pass over all worlds
+// +22%, blocks of 64 +12%, blocks of 8-32 +6-7%.
+constexpr double kBlockBytesPerThread = 1.0 * (1 << 20);
+
+// mjb_apply function: bytes of mjData a step touches (buffer + peak arena and stack use)
+void data_footprint(const mjModel*, mjData* d, int, void* out) {
+  *static_cast<double*>(out) = double(d->nbuffer) + double(d->maxuse_arena) +
+                               double(d->maxuse_stack);
+}
+
 bool all_finite(const double* v, int n) {
   for (int i = 0; i < n; ++i) {
     if (!std::isfinite(v[i])) return false;
@@ -133,11 +145,13 @@ MujocoBackend::MujocoBackend(const mjModel* m, int nworld, int nthread, int cont
   seen_contactfull_.assign(nworld, 0);
   seen_cnstrfull_.assign(nworld, 0);
   bad_.assign(nworld, 0);
+  reset_scratch_.reserve(nworld);
 
   // every world at qpos0 with all outputs current
-  std::vector<int> all(nworld);
-  for (int w = 0; w < nworld; ++w) all[w] = w;
-  reset_ids(all);
+  all_ids_.resize(nworld);
+  for (int w = 0; w < nworld; ++w) all_ids_[w] = w;
+  reset_ids(all_ids_);
+  block_ = automatic_block_size();
 }
 
 MujocoBackend::~MujocoBackend() {
@@ -147,50 +161,66 @@ MujocoBackend::~MujocoBackend() {
 
 int MujocoBackend::nthread() const { return mjb_nthread(batch_); }
 
+void MujocoBackend::set_block_size(int worlds) {
+  block_ = worlds > 0 ? std::min(worlds, nworld_) : automatic_block_size();
+}
+
+int MujocoBackend::automatic_block_size() {
+  // contact-rich states use more arena than the reset state measured here: 1.5x margin
+  double bytes = 0;
+  const int first = 0;
+  mjb_apply(batch_, &first, 1, &data_footprint, &bytes, /*save=*/0);
+  const int per_thread = std::max(1, static_cast<int>(kBlockBytesPerThread / (1.5 * bytes + 1)));
+  return std::clamp(per_thread * nthread(), 1, nworld_);
+}
+
 void MujocoBackend::forward() {
   push_inputs();
   std::fill(bad_.begin(), bad_.end(), 0);
   mjb_forward(batch_, nullptr, 0, mjSTAGE_ACC);
-  note_failures(bad_);
+  note_failures(all_ids_.data(), nworld_);
   collect_contacts(nullptr, 0);
   pull_state({});
-  contain_failures(bad_);
+  contain_failures();
 }
 
 void MujocoBackend::step(int nstep) {
   if (nstep < 1) return;
   push_inputs();
   std::fill(bad_.begin(), bad_.end(), 0);
+  for (int start = 0; start < nworld_; start += block_) {
+    const int n = std::min(block_, nworld_ - start);
+    const int* ids = all_ids_.data() + start;
+    const int* select = n == nworld_ ? nullptr : ids;  // nullptr: all worlds
 
-  // integrate; the mjData then hold the last substep's contacts and constraint forces
-  mjb_step(batch_, nullptr, 0, nstep, mjSTAGE_NONE);
-  note_failures(bad_);
-  collect_contacts(nullptr, 0);
+    // integrate; the mjData then hold the last substep's contacts and constraint forces
+    mjb_step(batch_, select, n, nstep, mjSTAGE_NONE);
+    note_failures(ids, n);
+    collect_contacts(select, n);
 
-  // positions and velocities at the new state (the next step continues from them)
-  mjb_forward(batch_, nullptr, 0, mjSTAGE_VEL);
-  note_failures(bad_);
+    // positions and velocities at the new state (the next step continues from them)
+    mjb_forward(batch_, select, n, mjSTAGE_VEL);
+    note_failures(ids, n);
+  }
   pull_state({});
-  contain_failures(bad_);
+  contain_failures();
 }
 
 void MujocoBackend::reset(const int* worlds, int n) {
-  std::vector<int> ids;
   if (!worlds) {
-    ids.resize(nworld_);
-    for (int w = 0; w < nworld_; ++w) ids[w] = w;
-  } else {
-    if (n < 0) throw std::invalid_argument("MujocoBackend::reset: n is negative");
-    ids.assign(worlds, worlds + n);
-    for (int w : ids) {
-      if (w < 0 || w >= nworld_) {
-        throw std::invalid_argument("MujocoBackend::reset: world " + std::to_string(w) +
-                                    " is out of range [0, " + std::to_string(nworld_) + ")");
-      }
-    }
-    std::sort(ids.begin(), ids.end());  // mjbatch wants sorted, unique ids
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    reset_ids(all_ids_);
+    return;
   }
+  if (n < 0) throw std::invalid_argument("MujocoBackend::reset: n is negative");
+  std::vector<int> ids(worlds, worlds + n);
+  for (int w : ids) {
+    if (w < 0 || w >= nworld_) {
+      throw std::invalid_argument("MujocoBackend::reset: world " + std::to_string(w) +
+                                  " is out of range [0, " + std::to_string(nworld_) + ")");
+    }
+  }
+  std::sort(ids.begin(), ids.end());  // mjbatch wants sorted, unique ids
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   if (!ids.empty()) reset_ids(ids);
 }
 
@@ -265,16 +295,17 @@ void MujocoBackend::collect_contacts(const int* ids, int nid) {
   mjb_apply(batch_, ids, nid, &MujocoBackend::copy_contacts, this, /*save=*/0);
 }
 
-void MujocoBackend::note_failures(std::vector<char>& bad) {
+void MujocoBackend::note_failures(const int* ids, int nid) {
   const int* status = mjb_status(batch_);
-  for (int w = 0; w < nworld_; ++w) {
-    if (status[w]) bad[w] = 1;
+  for (int i = 0; i < nid; ++i) {
+    if (status[ids[i]]) bad_[ids[i]] = 1;
   }
 }
 
-void MujocoBackend::contain_failures(std::vector<char>& bad) {
+void MujocoBackend::contain_failures() {
   const mjWarningStat* warning = mjb_warning(batch_);
-  std::vector<int> ids;
+  std::vector<int>& ids = reset_scratch_;
+  ids.clear();
   for (int w = 0; w < nworld_; ++w) {
     const mjWarningStat* ws = warning + static_cast<size_t>(w) * mjNWARNING;
 
@@ -287,15 +318,15 @@ void MujocoBackend::contain_failures(std::vector<char>& bad) {
     // bad numbers: MuJoCo's warnings, or non-finite state or acceleration
     if (ws[mjWARN_BADQPOS].number || ws[mjWARN_BADQVEL].number || ws[mjWARN_BADQACC].number ||
         ws[mjWARN_BADCTRL].number) {
-      bad[w] = 1;
+      bad_[w] = 1;
     }
     const mjModel* m = model_;
     if (!all_finite(qpos_.data() + static_cast<size_t>(w) * m->nq, m->nq) ||
         !all_finite(qvel_.data() + static_cast<size_t>(w) * m->nv, m->nv) ||
         !all_finite(qacc_ + static_cast<size_t>(w) * m->nv, m->nv)) {
-      bad[w] = 1;
+      bad_[w] = 1;
     }
-    if (bad[w]) {
+    if (bad_[w]) {
       warnings_[w].nan_reset++;
       ids.push_back(w);
     }

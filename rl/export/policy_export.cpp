@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <sstream>
@@ -125,15 +126,17 @@ void build_graph(const ExportedPolicy& p, onnx::GraphProto& g) {
   set_io(g.add_input(), "obs", obs_dim);
   set_io(g.add_output(), "actions", act_dim);
 
-  // normalizer: (obs - mean) / sqrt(var + eps), clipped; std computed in double, stored as float
-  std::vector<float> std_dev(obs_dim);
+  // normalizer: (obs - mean) * inv_std, clipped; inv_std computed in double and rounded to float
+  // once, as the learner's ObsNormalizer::normalize does
+  std::vector<float> inv_std(obs_dim);
   for (int i = 0; i < obs_dim; ++i) {
-    std_dev[i] = static_cast<float>(std::sqrt(static_cast<double>(p.obs_var[i]) + p.obs_eps));
+    const double var = p.obs_var[i], eps = p.obs_eps;
+    inv_std[i] = static_cast<float>(1.0 / (p.obs_eps_on_std ? std::sqrt(var) + eps : std::sqrt(var + eps)));
   }
   add_initializer(g, "obs_mean", {obs_dim}, p.obs_mean);
-  add_initializer(g, "obs_std", {obs_dim}, std_dev);
+  add_initializer(g, "obs_inv_std", {obs_dim}, inv_std);
   add_node(g, "Sub", {"obs", "obs_mean"}, "obs_centered");
-  add_node(g, "Div", {"obs_centered", "obs_std"}, "obs_scaled");
+  add_node(g, "Mul", {"obs_centered", "obs_inv_std"}, "obs_scaled");
   std::string x = "obs_scaled";
   if (p.obs_clip > 0) {
     add_initializer(g, "obs_clip_min", {}, {-p.obs_clip});
@@ -198,9 +201,16 @@ void validate_exported_policy(const ExportedPolicy& p) {
   check_finite(p.obs_var, "obs_var");
   for (std::size_t i = 0; i < obs_dim; ++i) {
     if (p.obs_var[i] < 0) fail("obs_var[" + std::to_string(i) + "]", "expected >= 0");
+    const double std_dev = p.obs_eps_on_std ? std::sqrt(static_cast<double>(p.obs_var[i])) + p.obs_eps
+                                            : std::sqrt(static_cast<double>(p.obs_var[i]) + p.obs_eps);
+    if (!(std_dev > 0)) fail("obs_var[" + std::to_string(i) + "]", "is 0 with obs_eps 0: the normalizer would divide by zero");
   }
   if (!(p.obs_eps >= 0) || !std::isfinite(p.obs_eps)) fail("obs_eps", "expected a finite value >= 0");
   if (!std::isfinite(p.obs_clip)) fail("obs_clip", "expected a finite value");
+  if (!(p.gait_period >= 0) || !std::isfinite(p.gait_period)) fail("gait_period", "expected a finite value >= 0 (0: no gait clock)");
+  if (p.gait_period == 0 && p.contract_canonical.find("].term=gait_phase\n") != std::string::npos) {
+    fail("gait_period", "is 0 but the observation layout has a gait_phase term; the runtime needs the task's gait period");
+  }
   if (p.activation != "elu" && p.activation != "tanh" && p.activation != "relu") {
     fail("activation", "expected elu, tanh or relu, got '" + p.activation + "'");
   }
@@ -236,6 +246,11 @@ std::string export_policy_onnx_bytes(const ExportedPolicy& p) {
   for (int s : p.layer_sizes) sizes += (sizes.empty() ? "" : ",") + std::to_string(s);
   add_meta(model, "policy.layer_sizes", sizes);
   for (const auto& [k, v] : p.provenance) add_meta(model, kMetaProvenancePrefix + k, v);
+  if (p.gait_period > 0) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.17g", p.gait_period);
+    add_meta(model, kMetaGaitPeriod, buf);
+  }
 
   try {
     onnx::checker::check_model(model);
@@ -304,6 +319,7 @@ ExportedPolicy random_policy(const robot::RobotSpec& spec, const std::vector<int
   p.contract_canonical = robot::canonical_contract(spec);
   p.contract_hash = robot::contract_hash(spec);
   p.provenance = {{"source", "random_policy"}, {"seed", std::to_string(seed)}};
+  p.gait_period = 0.8;
   return p;
 }
 

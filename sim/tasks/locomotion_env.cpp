@@ -39,7 +39,7 @@ LocomotionEnv<Real>::LocomotionEnv(std::unique_ptr<Backend<Real>> backend, robot
     body_mass_ = backend_->model_field("body_mass");
   }
   allocate();
-  for (int w = 0; w < nworld_; ++w) data_.rng[w] = rng_seed_world(seed, w);
+  this->seed(seed);
   last_nan_resets_.assign(nworld_, 0);
   for (int w = 0; w < nworld_; ++w) last_nan_resets_[w] = backend_->warnings()[w].nan_reset;
 }
@@ -191,6 +191,24 @@ void LocomotionEnv<Real>::step(const float* actions, float* obs, float* reward,
   s = sim_view();
   for (int w : done_) observation_world(w, m, p, s, d, obs);
   for_each_world(nworld_, [&](int w) { push_world(w, m, p, s, d); });
+}
+
+template <class Real>
+void LocomotionEnv<Real>::seed(uint64_t seed) {
+  for (int w = 0; w < nworld_; ++w) data_.rng[w] = rng_seed_world(seed, w);
+}
+
+template <class Real>
+std::vector<std::string> LocomotionEnv<Real>::reward_term_names() const {
+  std::vector<std::string> names;
+  for (int t = 0; t < kNumRewardTerms; ++t) names.push_back(reward_term_name(t));
+  return names;
+}
+
+template <class Real>
+void LocomotionEnv<Real>::reward_terms_out(float* out) const {
+  const long n = static_cast<long>(nworld_) * kNumRewardTerms;
+  for (long i = 0; i < n; ++i) out[i] = static_cast<float>(data_.reward_terms[i]);
 }
 
 template <class Real>

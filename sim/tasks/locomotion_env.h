@@ -14,13 +14,14 @@
 #include "sim/backend.h"
 #include "sim/robot/robot.h"
 #include "sim/tasks/locomotion_kernels.h"
+#include "sim/tasks/locomotion_vec_env.h"
 #include "sim/tasks/task_config.h"
 #include "sim/tasks/task_model.h"
 
 namespace stampede::sim::tasks {
 
 template <class Real>
-class LocomotionEnv final : public rl::VecEnvBase {
+class LocomotionEnv final : public LocomotionVecEnv {
  public:
   // the backend's model must be the robot's MJCF; throws std::invalid_argument on a mismatch
   LocomotionEnv(std::unique_ptr<Backend<Real>> backend, robot::RobotSpec spec, TaskConfig cfg,
@@ -37,6 +38,13 @@ class LocomotionEnv final : public rl::VecEnvBase {
   std::map<std::string, double> step_stats() const override;
   std::string contract_hash() const override { return contract_hash_; }
 
+  // LocomotionVecEnv
+  std::string device() const override { return backend_->name(); }
+  double control_dt() const override { return spec_.control_period; }
+  std::vector<std::string> reward_term_names() const override;
+  void reward_terms_out(float* out) const override;
+  void seed(uint64_t seed) override;
+
   // per-term weighted rewards of the last step, (num_envs, kNumRewardTerms)
   const Real* reward_terms() const { return data_.reward_terms; }
   // episode length (control steps) and per-term return of the episodes that ended in the last step
@@ -50,7 +58,6 @@ class LocomotionEnv final : public rl::VecEnvBase {
   TaskParams<Real>& mutable_params() { return params_; }
   const robot::RobotSpec& robot() const { return spec_; }
   const TaskConfig& config() const { return cfg_; }
-  double control_dt() const { return spec_.control_period; }
   // recompute the derived state and the observation without stepping (after editing qpos/qvel)
   void observe(float* obs);
   // keep an object (e.g. the compiled mjModel a backend borrows) alive as long as the env

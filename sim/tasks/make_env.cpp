@@ -46,7 +46,7 @@ struct ModelDeleter {
 };
 
 template <class Real>
-std::unique_ptr<rl::VecEnvBase> make_env_on(std::unique_ptr<Backend<Real>> backend,
+std::unique_ptr<LocomotionVecEnv> make_env_on(std::unique_ptr<Backend<Real>> backend,
                                             const robot::RobotSpec& spec, const TaskConfig& cfg,
                                             uint64_t seed, std::shared_ptr<mjModel> model) {
   auto env = std::make_unique<LocomotionEnv<Real>>(std::move(backend), spec, cfg, seed);
@@ -115,7 +115,13 @@ std::vector<std::string> available_devices() {
 
 std::unique_ptr<rl::VecEnvBase> make_locomotion_env(const std::string& task, int num_envs,
                                                     const std::string& device, uint64_t seed,
-                                                    const TaskConfig* cfg_in, int nthread) {
+                                                    const TaskConfig* cfg, int nthread) {
+  return make_locomotion_vec_env(task, num_envs, device, seed, cfg, nthread);
+}
+
+std::unique_ptr<LocomotionVecEnv> make_locomotion_vec_env(const std::string& task, int num_envs,
+                                                          const std::string& device, uint64_t seed,
+                                                          const TaskConfig* cfg_in, int nthread) {
   if (num_envs < 1) throw std::invalid_argument("num_envs must be >= 1, got " + std::to_string(num_envs));
   if (device != "mujoco" && device != "cpu" && device != "cuda")
     throw std::invalid_argument("unknown device '" + device + "'; expected mujoco, cpu or cuda");

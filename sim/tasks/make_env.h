@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "rl/env.h"
+#include "sim/tasks/locomotion_vec_env.h"
 #include "sim/tasks/task_config.h"
 
 namespace stampede::sim::tasks {
@@ -32,6 +33,11 @@ std::vector<std::string> available_devices();
 // throws std::invalid_argument for an unknown task or device, num_envs < 1, or a device this
 // build or machine cannot run (e.g. "cuda" without a GPU), with a message saying which.
 // cfg overrides the task's YAML; nthread 0: every CPU.
+std::unique_ptr<LocomotionVecEnv> make_locomotion_vec_env(const std::string& task, int num_envs,
+                                                          const std::string& device, uint64_t seed,
+                                                          const TaskConfig* cfg = nullptr,
+                                                          int nthread = 0);
+// the same, as the learner's interface
 std::unique_ptr<rl::VecEnvBase> make_locomotion_env(const std::string& task, int num_envs,
                                                     const std::string& device, uint64_t seed,
                                                     const TaskConfig* cfg = nullptr, int nthread = 0);

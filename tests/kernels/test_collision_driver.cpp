@@ -96,7 +96,7 @@ void compare_state(const mjModel* mm, mjData* md, const Model<double>& model,
   const auto& v = data.view();
   std::copy(md->geom_xpos, md->geom_xpos + 3 * mm->ngeom, v.geom_xpos.at(0));
   std::copy(md->geom_xmat, md->geom_xmat + 9 * mm->ngeom, v.geom_xmat.at(0));
-  stampede::kern::collision_world(model.view(), v, 0);
+  stampede::kern::constraint::collision_world(model.view(), v, 0);
 
   int ncon = v.ncon.at(0)[0];
   REQUIRE(v.contact_overflow.at(0)[0] == 0);

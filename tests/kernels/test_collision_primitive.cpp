@@ -15,10 +15,10 @@
 
 namespace {
 
-using stampede::kern::collide_geoms;
-using stampede::kern::contact_make_frame;
-using stampede::kern::ContactPoint;
-using stampede::kern::kMaxContactsPerPair;
+using stampede::kern::constraint::collide_geoms;
+using stampede::kern::constraint::contact_make_frame;
+using stampede::kern::constraint::ContactPoint;
+using stampede::kern::constraint::kMaxContactsPerPair;
 
 struct ModelDeleter {
   void operator()(mjModel* m) const { mj_deleteModel(m); }

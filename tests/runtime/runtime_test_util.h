@@ -92,6 +92,7 @@ inline std::string policy_bytes(const TestMlp& p, const robot::RobotSpec& spec) 
   m.metadata["stampede.format"] = "stampede-policy-1";
   m.metadata["stampede.contract"] = robot::canonical_contract(spec);
   m.metadata["stampede.contract_hash"] = robot::contract_hash(spec);
+  m.metadata["task.gait_period"] = "0.8";
   return m.serialize();
 }
 

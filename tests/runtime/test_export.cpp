@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <random>
+#include <sstream>
 
 #include <unistd.h>
 
@@ -22,7 +23,8 @@ robot::RobotSpec h1() { return robot::load_robot(std::string(STAMPEDE_ASSETS_DIR
 std::vector<double> reference(const rl::ExportedPolicy& p, const std::vector<float>& obs) {
   std::vector<double> x(obs.size());
   for (std::size_t i = 0; i < obs.size(); ++i) {
-    double v = (obs[i] - static_cast<double>(p.obs_mean[i])) / std::sqrt(static_cast<double>(p.obs_var[i]) + p.obs_eps);
+    const double var = p.obs_var[i], eps = p.obs_eps;
+    double v = (obs[i] - static_cast<double>(p.obs_mean[i])) / (p.obs_eps_on_std ? std::sqrt(var) + eps : std::sqrt(var + eps));
     if (p.obs_clip > 0) v = std::fmin(std::fmax(v, -p.obs_clip), p.obs_clip);
     x[i] = v;
   }
@@ -50,7 +52,13 @@ TEST_CASE("export -> runtime: the evaluator reproduces the exported network (def
   const robot::RobotSpec spec = h1();
   for (const char* act : {"elu", "tanh", "relu"}) {
     INFO(act);
-    const rl::ExportedPolicy p = rl::random_policy(spec, {512, 256, 128}, 42, act);
+    rl::ExportedPolicy p = rl::random_policy(spec, {512, 256, 128}, 42, act);
+    // both normalizer conventions; the learner's (rl/normalizer.h) has eps on the std, no clip
+    if (std::string(act) == "tanh") {
+      p.obs_eps_on_std = true;
+      p.obs_eps = 1e-2f;
+      p.obs_clip = 0;
+    }
     runtime::Policy policy = runtime::Policy::from_bytes(rl::export_policy_onnx_bytes(p), "h1.onnx");
     REQUIRE_NOTHROW(runtime::check_contract(policy, spec));
     REQUIRE(policy.obs_dim() == spec.obs_size());
@@ -82,15 +90,26 @@ TEST_CASE("export: metadata carries the contract, its hash, readable keys and pr
   CHECK(m.metadata.at("stampede.contract_hash") == robot::contract_hash(spec));
   CHECK(m.metadata.at("provenance.run") == "runs/test");
   CHECK(m.metadata.at("provenance.iteration") == "1500");
-  CHECK_THAT(m.metadata.at("contract.joint_names"), Catch::StartsWith("left_hip_yaw,left_hip_roll,left_hip_pitch"));
-  CHECK_THAT(m.metadata.at("contract.kp"), Catch::StartsWith("150,150,200,200,40"));
-  CHECK(m.metadata.at("contract.control.period") == "0.02");
-  CHECK_THAT(m.metadata.at("contract.observation.layout"), Catch::StartsWith("base_ang_vel size=3 scale=0.25,0.25,0.25"));
+  std::string names, kp;
+  for (const auto& j : spec.joints) {
+    names += (names.empty() ? "" : ",") + j.name;
+    std::ostringstream s;
+    s << j.kp;
+    kp += (kp.empty() ? "" : ",") + s.str();
+  }
+  CHECK(m.metadata.at("contract.joint_names") == names);
+  CHECK(m.metadata.at("contract.kp") == kp);
+  std::ostringstream period;
+  period.precision(17);
+  period << spec.control_period;
+  CHECK(m.metadata.at("contract.control.period") == period.str());
+  CHECK_THAT(m.metadata.at("contract.observation.layout"), Catch::StartsWith(spec.observation[0].term + " size=" + std::to_string(spec.observation[0].size)));
   CHECK(m.metadata.at("policy.layer_sizes") == std::to_string(spec.obs_size()) + ",64,32," + std::to_string(spec.num_joints()));
-  // graph: obs -> Sub -> Div -> Clip -> Gemm, Elu, Gemm, Elu, Gemm -> actions
+  CHECK(m.metadata.at("task.gait_period") == "0.80000000000000004");
+  // graph: obs -> Sub -> Mul -> Clip -> Gemm, Elu, Gemm, Elu, Gemm -> actions
   std::vector<std::string> ops;
   for (const auto& n : m.nodes) ops.push_back(n.op_type);
-  CHECK(ops == std::vector<std::string>{"Sub", "Div", "Clip", "Gemm", "Elu", "Gemm", "Elu", "Gemm"});
+  CHECK(ops == std::vector<std::string>{"Sub", "Mul", "Clip", "Gemm", "Elu", "Gemm", "Elu", "Gemm"});
 }
 
 TEST_CASE("export refuses inconsistent policies, naming the field") {
@@ -117,6 +136,10 @@ TEST_CASE("export refuses inconsistent policies, naming the field") {
     p.contract_canonical = robot::canonical_contract(other);
     p.contract_hash = robot::contract_hash(other);
     REQUIRE_THROWS_WITH(rl::export_policy_onnx_bytes(p), Catch::Contains("layer_sizes[0]") && Catch::Contains("observation.size"));
+  }
+  SECTION("no gait period although the layout has gait_phase") {
+    p.gait_period = 0;
+    REQUIRE_THROWS_WITH(rl::export_policy_onnx_bytes(p), Catch::Contains("gait_period"));
   }
   SECTION("unknown activation") {
     p.activation = "gelu";

@@ -111,11 +111,11 @@ TEST_CASE("stuck sensor -> damping") {
   runtime::Controller c(r.spec, r.policy, r.io, r.config);
   for (int k = 0; k < 5; ++k) c.step();
   CHECK_FALSE(c.damping());
-  r.io.vary = false;  // from now on every sample is bit-identical
-  for (int k = 0; k < 5; ++k) c.step();
-  CHECK_FALSE(c.damping());  // 5 identical samples = 4 repeats: not yet
-  c.step();
-  check_damping_event(c, SafetyKind::kStuckSensor, 10);
+  r.io.vary = false;  // from now on every sample repeats the last one (cycle 4's)
+  for (int k = 0; k < 4; ++k) c.step();
+  CHECK_FALSE(c.damping());  // 4 repeats: not yet
+  c.step();                  // the 5th repeat (stuck_cycles = 5)
+  check_damping_event(c, SafetyKind::kStuckSensor, 9);
   check_command_bounds(r, r.io.commands.back(), true);
 }
 
@@ -199,4 +199,22 @@ TEST_CASE("the controller refuses a policy for another contract") {
       runtime::Policy::from_bytes(test::policy_bytes(test::random_mlp(test::default_sizes(other), 3), other), "other.onnx");
   test::FakeIO io(spec);
   REQUIRE_THROWS_WITH(runtime::Controller(spec, policy, io, {}), Catch::Contains("joints[2].kp: 25 vs 20"));
+}
+
+TEST_CASE("the gait clock comes from the policy unless the config overrides it") {
+  const robot::RobotSpec spec = test::small_robot();
+  test::TestMlp mlp = test::random_mlp(test::default_sizes(spec), 24);
+  test::TestModel m = test::mlp_model(mlp);
+  m.metadata["stampede.format"] = "stampede-policy-1";
+  m.metadata["stampede.contract"] = robot::canonical_contract(spec);
+  m.metadata["stampede.contract_hash"] = robot::contract_hash(spec);
+  runtime::Policy policy = runtime::Policy::from_bytes(m.serialize(), "nogait.onnx");
+  test::FakeIO io(spec);
+  REQUIRE_THROWS_WITH(runtime::Controller(spec, policy, io, {}), Catch::Contains("gait_period"));
+  runtime::ControllerConfig config;
+  config.gait_period = 0.5;
+  runtime::Controller c(spec, policy, io, config);
+  for (int k = 0; k < 6; ++k) c.step();
+  // cycle 5: t = 0.1 s, phase 0.2
+  CHECK(c.last_observation()[spec.obs_offset("gait_phase")] == Approx(std::sin(2 * M_PI * 0.2)).margin(1e-6));
 }

@@ -159,10 +159,14 @@ int total_contacts(const Backend<double>& b) {
 
 TEST_CASE("mujoco backend: worlds step bit-identically to a serial mj_step loop", "[mujoco]") {
   const int nthread = GENERATE(1, 2);
+  const int block = GENERATE(0, 4);  // automatic (all 6 worlds in one pass), or passes of 4 + 2
+  INFO(nthread << " threads, block size " << block);
   ModelPtr m = load_model(kHumanoid);
   const int nworld = 6;
   MujocoBackend b(m.get(), nworld, nthread);
   REQUIRE(b.nthread() == nthread);
+  b.set_block_size(block);
+  REQUIRE(b.block_size() == (block ? block : nworld));
   Oracle o(m.get(), nworld);
   Controls c;
 
@@ -307,6 +311,41 @@ TEST_CASE("mujoco backend: model_field changes one world's model only", "[mujoco
   REQUIRE_FALSE(same(b.qpos(), b.qpos() + target * m->nq, m->nq));
 }
 
+TEST_CASE("mujoco backend: a model_field write between steps takes effect at the next step",
+          "[mujoco]") {
+  const std::string field = GENERATE("body_mass", "geom_friction", "dof_damping", "opt.gravity");
+  INFO(field);
+  ModelPtr m = load_model(kHumanoid);
+  const int nworld = 2, target = 1;
+  MujocoBackend b(m.get(), nworld, 1);
+  Oracle o(m.get(), nworld);
+  Controls c;
+  for (int call = 0; call < 100; ++call) step_both(b, o, c, 1);
+
+  // mid-run, after steps that leave continuable stages behind
+  ModelPtr changed = copy_model(m.get());
+  int size = 0;
+  double* value = b.model_field(field, &size);
+  if (field == "body_mass") {
+    value[target * size + 4] *= 3.0;
+    changed->body_mass[4] *= 3.0;
+  } else if (field == "geom_friction") {
+    value[target * size + 0] = 0.02;
+    changed->geom_friction[0] = 0.02;
+  } else if (field == "dof_damping") {
+    value[target * size + 10] = 20.0;
+    changed->dof_damping[10] = 20.0;
+  } else {
+    value[target * size + 0] = 4.0;
+    changed->opt.gravity[0] = 4.0;
+  }
+  o.m[target] = changed.get();
+  for (int call = 0; call < 30; ++call) {
+    step_both(b, o, c, 1);
+    for (int w = 0; w < nworld; ++w) require_world_equal(b, w, o, w);
+  }
+}
+
 TEST_CASE("mujoco backend: model_field rejects unknown and non-double fields", "[mujoco]") {
   ModelPtr m = load_model(kHumanoid);
   MujocoBackend b(m.get(), 2, 1);
@@ -327,6 +366,7 @@ TEST_CASE("mujoco backend: a world with a NaN input is reset and counted, the ot
   ModelPtr m = load_model(kHumanoid);
   const int nworld = 4, sick = 2;
   MujocoBackend b(m.get(), nworld, 2);
+  b.set_block_size(3);  // the sick world in the first pass, one world in the second
   Oracle o(m.get(), nworld);
   Controls c;
   for (int call = 0; call < 60; ++call) step_both(b, o, c, 1);

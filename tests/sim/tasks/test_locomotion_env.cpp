@@ -3,6 +3,7 @@
 // per-term reward buffers, determinism, and the factory's errors.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -23,8 +24,8 @@ struct H1 {
 };
 
 std::unique_ptr<LocomotionEnv<double>> make_h1_env(const H1& h1, const TaskConfig& cfg, int n,
-                                                   uint64_t seed) {
-  return std::make_unique<LocomotionEnv<double>>(sim::make_mujoco_backend(h1.model.get(), n, 1),
+                                                   uint64_t seed, int nthread = 1) {
+  return std::make_unique<LocomotionEnv<double>>(sim::make_mujoco_backend(h1.model.get(), n, nthread),
                                                  h1.spec, cfg, seed);
 }
 
@@ -180,8 +181,8 @@ TEST_CASE("env: same seed, same trajectories; another seed, others", "[tasks][en
   H1 h1;
   auto cfg = find_task_config("h1-walk");  // full randomization, noise, pushes
   cfg.episode_length = 0.4;  // resets inside the run
-  auto run = [&](uint64_t seed) {
-    auto env = make_h1_env(h1, cfg, 3, seed);
+  auto run = [&](uint64_t seed, int nthread = 1) {
+    auto env = make_h1_env(h1, cfg, 3, seed, nthread);
     Out out(*env);
     env->reset(out.obs.data());
     std::vector<float> trace = out.obs;
@@ -196,9 +197,11 @@ TEST_CASE("env: same seed, same trajectories; another seed, others", "[tasks][en
     }
     return trace;
   };
-  const auto a = run(11), b = run(11), c = run(12);
+  const auto a = run(11), b = run(11), c = run(12), threaded = run(11, 2);
   REQUIRE(a.size() == b.size());
   CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+  // worlds are independent: the thread count changes nothing
+  CHECK(std::memcmp(a.data(), threaded.data(), a.size() * sizeof(float)) == 0);
   CHECK(std::memcmp(a.data(), c.data(), a.size() * sizeof(float)) != 0);
 }
 
@@ -234,4 +237,56 @@ TEST_CASE("factory: tasks, devices and errors", "[tasks][env]") {
   auto env = make_locomotion_env("h1-walk", 2, "mujoco", 0, nullptr, 1);
   CHECK(env->num_envs() == 2);
   CHECK(env->act_dim() == 19);
+  // the capsule humanoid runs through the same task
+  auto hum = make_locomotion_env("humanoid-walk", 2, "mujoco", 0, nullptr, 1);
+  REQUIRE(hum->act_dim() == 21);
+  std::vector<float> obs(2 * hum->obs_dim()), fo(obs.size()), rew(2), act(2 * 21, 0.2f);
+  std::vector<unsigned char> te(2), tr(2);
+  hum->reset(obs.data());
+  for (int t = 0; t < 20; ++t) hum->step(act.data(), obs.data(), rew.data(), te.data(), tr.data(), fo.data());
+  for (float v : obs) CHECK(std::isfinite(v));
+}
+
+TEST_CASE("env: zero actions hold the H1 standing for 3 s under the PD law", "[tasks][env]") {
+  // a sign error in the PD law, the targets or the gear would make it fall within a second
+  H1 h1;
+  auto env = make_h1_env(h1, h1_quiet(), 2, 6);
+  Out out(*env);
+  env->reset(out.obs.data());
+  std::vector<float> act(2 * 19, 0.0f);
+  for (int t = 0; t < 150; ++t) {
+    out.step(*env, act);
+    REQUIRE(out.terminated[0] == 0);
+    REQUIRE(out.terminated[1] == 0);
+  }
+  const double z = env->backend().qpos()[2];
+  CHECK(z > 0.9);
+  CHECK(z < 1.1);
+  // both feet carry the weight: each foot's normal force is a sizeable share of m g
+  const double* con = env->data().contact;
+  CHECK(con[0] > 100.0);
+  CHECK(con[1] > 100.0);
+}
+
+TEST_CASE("env: in free fall the PD law drives every joint to default + scale x action", "[tasks][env]") {
+  // no contacts and no gravity-induced joint loads in free fall: only the PD law acts on joints
+  H1 h1;
+  auto cfg = h1_quiet();
+  cfg.termination.min_base_height = 0.0;
+  cfg.termination.max_tilt = 0.0;
+  auto env = make_h1_env(h1, cfg, 1, 7);
+  Out out(*env);
+  env->reset(out.obs.data());
+  env->backend().qpos()[2] = 20.0;
+  std::vector<float> act(19);
+  for (int i = 0; i < 19; ++i) act[i] = (i % 3 == 0) ? 0.5f : -0.3f;
+  for (int t = 0; t < 40; ++t) out.step(*env, act);
+  REQUIRE(out.terminated[0] == 0);
+  const auto& m = env->model();
+  for (int i = 0; i < 19; ++i) {
+    INFO("joint " << h1.spec.joints[i].name);
+    const double target = m.default_pos[i] + 0.25 * act[i];
+    // joint damping and the coupling of the floating base leave a small steady error
+    CHECK(env->backend().qpos()[m.jnt_qposadr[i]] == Approx(target).margin(0.015));
+  }
 }

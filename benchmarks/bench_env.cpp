@@ -1,0 +1,100 @@
+// benchmarks/bench_env.cpp — locomotion env throughput (env steps per second at the control rate,
+// summed over worlds) against the world count, on the MuJoCo reference backend.
+//
+//   bench_env [--task h1-walk] [--device mujoco] [--worlds 1,16,64,256,1024,4096]
+//             [--threads 0] [--seconds 2]
+//
+// For each world count it reports, per control step: the whole env step (actions -> PD ->
+// decimation physics steps -> rewards, observations, resets), the same number of bare backend
+// steps, and the task's share (the difference). Random actions in [-1, 1].
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "sim/tasks/locomotion_env.h"
+#include "sim/tasks/make_env.h"
+#include "sim/tasks/task_math.h"
+
+using namespace stampede::sim::tasks;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::vector<int> parse_list(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');) out.push_back(std::stoi(item));
+  return out;
+}
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string task = "h1-walk", device = "mujoco";
+  std::vector<int> worlds = {1, 16, 64, 256, 1024, 4096};
+  int threads = 0;
+  double budget = 2.0;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--task") task = v;
+    else if (k == "--device") device = v;
+    else if (k == "--worlds") worlds = parse_list(v);
+    else if (k == "--threads") threads = std::stoi(v);
+    else if (k == "--seconds") budget = std::stod(v);
+    else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      return 2;
+    }
+  }
+  std::printf("task %s, device %s, threads %d (0: all)\n", task.c_str(), device.c_str(), threads);
+  std::printf("%8s %14s %14s %14s %12s\n", "worlds", "env steps/s", "env ms/step", "physics ms", "task ms");
+  for (int n : worlds) {
+    auto env = make_locomotion_vec_env(task, n, device, 1, nullptr, threads);
+    const int na = env->act_dim(), no = env->obs_dim();
+    std::vector<float> act(static_cast<size_t>(n) * na), obs(static_cast<size_t>(n) * no),
+        final_obs(obs.size()), reward(n);
+    std::vector<unsigned char> term(n), trunc(n);
+    env->reset(obs.data());
+    uint64_t rng = 5;
+    auto fill = [&] {
+      for (float& a : act) a = static_cast<float>(rng_uniform(rng, -1.0, 1.0));
+    };
+    // warm up, then as many steps as fit in the budget
+    for (int i = 0; i < 3; ++i) {
+      fill();
+      env->step(act.data(), obs.data(), reward.data(), term.data(), trunc.data(), final_obs.data());
+    }
+    int steps = 0;
+    double env_time = 0;
+    while (env_time < budget || steps < 3) {
+      fill();
+      const auto t0 = Clock::now();
+      env->step(act.data(), obs.data(), reward.data(), term.data(), trunc.data(), final_obs.data());
+      env_time += seconds_since(t0);
+      ++steps;
+    }
+    // the bare physics of a control step: decimation backend steps with the last ctrl
+    double phys_time = -1;
+    int decimation = 0;
+    if (auto* e = dynamic_cast<LocomotionEnv<double>*>(env.get())) {
+      decimation = e->robot().decimation;
+      const auto t0 = Clock::now();
+      for (int i = 0; i < steps; ++i)
+        for (int k = 0; k < decimation; ++k) e->backend().step(1);
+      phys_time = seconds_since(t0);
+    }
+    const double per_step = env_time / steps;
+    std::printf("%8d %14.0f %14.3f %14.3f %12.3f\n", n, n / per_step, 1e3 * per_step,
+                phys_time < 0 ? -1.0 : 1e3 * phys_time / steps,
+                phys_time < 0 ? -1.0 : 1e3 * (env_time - phys_time) / steps);
+    std::fflush(stdout);
+  }
+  return 0;
+}
