@@ -43,6 +43,13 @@ options:
   -h, --help           this help
 )";
 
+std::string resolve_run(const std::string& run) {
+  namespace fs = std::filesystem;
+  if (fs::is_directory(run)) return run;
+  if (fs::is_directory(fs::path("runs") / run)) return (fs::path("runs") / run).string();
+  throw std::invalid_argument("run directory '" + run + "' not found (nor runs/" + run + ")");
+}
+
 int run_export(const std::vector<std::string>& args) {
   std::string run, checkpoint, robot_arg, output, hidden = "512,256,128";
   double gait_period = 0;

@@ -20,6 +20,7 @@
 
 #include "rl/actor_critic.h"
 #include "rl/config.h"
+#include "rl/storage.h"
 
 namespace stampede::rl {
 
@@ -75,6 +76,9 @@ class PpoLearner {
 
   virtual LearnerState state() const = 0;
   virtual void load_state(const LearnerState& s) = 0;
+
+  // the rollout as host arrays, for tests and inspection (nullptr where it lives on a device)
+  virtual const RolloutStorage* host_storage() const { return nullptr; }
 };
 
 // the learner for cfg.runner.device ("cpu"; "cuda" throws a clear error while no CUDA backend

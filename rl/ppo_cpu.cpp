@@ -39,7 +39,7 @@ class CpuPpoLearner final : public PpoLearner {
     Eigen::setNbThreads(1);  // parallelism is ours: rows over threads
     batches_.resize(threads_);
     works_.resize(threads_);
-    chunk_grads_.assign(threads_, std::vector<float>(layout_.num_params()));
+    chunk_grads_.assign(threads_, AlignedVector<float>(layout_.num_params()));
     init_params(layout_, cfg.policy.init_noise_std, rng_, params_.data());
     coefs_.clip_param = cfg.algorithm.clip_param;
     coefs_.value_loss_coef = cfg.algorithm.value_loss_coef;
@@ -92,7 +92,7 @@ class CpuPpoLearner final : public PpoLearner {
     for (int i = 0; i < N; ++i)
       if (truncated[i] && !terminated[i]) cut.push_back(i);
     if (!cut.empty()) {
-      std::vector<float> rows(cut.size() * O), v(cut.size());
+      AlignedVector<float> rows(cut.size() * O), v(cut.size());
       for (std::size_t k = 0; k < cut.size(); ++k)
         std::memcpy(rows.data() + k * O, final_obs + static_cast<std::size_t>(cut[k]) * O, sizeof(float) * O);
       evaluate(rows.data(), v.data(), static_cast<int>(cut.size()));
@@ -105,7 +105,7 @@ class CpuPpoLearner final : public PpoLearner {
   void compute_returns(const float* last_obs) override {
     auto& s = storage_;
     if (s.step != s.num_steps) throw std::logic_error("PpoLearner::compute_returns: rollout is not complete");
-    std::vector<float> last_values(s.num_envs);
+    AlignedVector<float> last_values(s.num_envs);
     evaluate(last_obs, last_values.data(), s.num_envs);
     compute_gae(s.num_steps, s.num_envs, s.rewards.data(), s.dones.data(), s.values.data(),
                 last_values.data(), cfg_.algorithm.gamma, cfg_.algorithm.lam, s.advantages.data(),
@@ -159,13 +159,13 @@ class CpuPpoLearner final : public PpoLearner {
   }
 
   void act_inference(const float* obs, float* actions, int n) override {
-    std::vector<float> x(static_cast<std::size_t>(n) * obs_dim());
+    AlignedVector<float> x(static_cast<std::size_t>(n) * obs_dim());
     normalize(obs, x.data(), n);
     forward(x.data(), n, actions, nullptr);
   }
 
   void evaluate(const float* obs, float* values, int n) override {
-    std::vector<float> x(static_cast<std::size_t>(n) * obs_dim());
+    AlignedVector<float> x(static_cast<std::size_t>(n) * obs_dim());
     normalize(obs, x.data(), n);
     forward(x.data(), n, nullptr, values);
   }
@@ -173,7 +173,7 @@ class CpuPpoLearner final : public PpoLearner {
   LearnerState state() const override {
     LearnerState s;
     s.tensors = layout_.tensors();
-    s.params = params_;
+    s.params.assign(params_.begin(), params_.end());
     s.adam_exp_avg = adam_.exp_avg();
     s.adam_exp_avg_sq = adam_.exp_avg_sq();
     s.adam_step = adam_.step_count();
@@ -190,13 +190,15 @@ class CpuPpoLearner final : public PpoLearner {
       throw std::invalid_argument("learner state has " + std::to_string(s.params.size()) +
                                   " parameters, this network has " + std::to_string(params_.size()) +
                                   " (different obs/act sizes or hidden layers?)");
-    params_ = s.params;
+    params_.assign(s.params.begin(), s.params.end());
     adam_.set_state(s.adam_exp_avg, s.adam_exp_avg_sq, s.adam_step, s.learning_rate);
     normalizer_.set_state(s.obs_mean, s.obs_var, s.obs_count);
     rng_.set_state(s.rng);
     storage_.clear();
     returns_ready_ = false;
   }
+
+  const RolloutStorage* host_storage() const override { return &storage_; }
 
  private:
   // y = normalized x (identity when normalization is off)
@@ -294,7 +296,7 @@ class CpuPpoLearner final : public PpoLearner {
   PpoConfig cfg_;
   ActorCriticLayout layout_;
   PpoLossCoefs coefs_;
-  std::vector<float> params_, grads_;  // (num_params) flat parameters and their gradient
+  AlignedVector<float> params_, grads_;  // (num_params) flat parameters and their gradient
   Adam adam_;
   ObsNormalizer normalizer_;
   RolloutStorage storage_;
@@ -304,7 +306,7 @@ class CpuPpoLearner final : public PpoLearner {
   // per-thread scratch
   std::vector<PpoBatch<float>> batches_;
   std::vector<ThreadWork> works_;
-  std::vector<std::vector<float>> chunk_grads_;  // (threads, num_params)
+  std::vector<AlignedVector<float>> chunk_grads_;  // (threads, num_params)
 };
 
 }  // namespace

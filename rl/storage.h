@@ -2,10 +2,17 @@
 // step-major (row = step * num_envs + env), and the returns computation (GAE).
 #pragma once
 
+#include <Eigen/Core>
 #include <cstddef>
 #include <vector>
 
 namespace stampede::rl {
+
+// a vector aligned like Eigen's own matrices (EIGEN_MAX_ALIGN_BYTES): Eigen picks vectorized
+// paths and peels loops by the address of the data, so the float results of the same product
+// could otherwise differ between two learners (or a learner and its resumed copy)
+template <class T>
+using AlignedVector = std::vector<T, Eigen::aligned_allocator<T>>;
 
 struct RolloutStorage {
   RolloutStorage() = default;
@@ -14,16 +21,16 @@ struct RolloutStorage {
   int num_steps = 0, num_envs = 0, obs_dim = 0, act_dim = 0;
   int step = 0;  // transitions recorded so far in this rollout
 
-  std::vector<float> obs;         // (T, N, obs_dim) normalized observations the actions were taken on
-  std::vector<float> actions;     // (T, N, act_dim) sampled actions
-  std::vector<float> mu;          // (T, N, act_dim) policy mean at sampling time
-  std::vector<float> sigma;       // (T, N, act_dim) policy std at sampling time
-  std::vector<float> log_prob;    // (T, N) log-probability of the sampled action
-  std::vector<float> values;      // (T, N) critic value of obs
-  std::vector<float> rewards;     // (T, N) rewards, time-outs bootstrapped (+ gamma V(final obs))
+  AlignedVector<float> obs;         // (T, N, obs_dim) normalized observations the actions were taken on
+  AlignedVector<float> actions;     // (T, N, act_dim) sampled actions
+  AlignedVector<float> mu;          // (T, N, act_dim) policy mean at sampling time
+  AlignedVector<float> sigma;       // (T, N, act_dim) policy std at sampling time
+  AlignedVector<float> log_prob;    // (T, N) log-probability of the sampled action
+  AlignedVector<float> values;      // (T, N) critic value of obs
+  AlignedVector<float> rewards;     // (T, N) rewards, time-outs bootstrapped (+ gamma V(final obs))
   std::vector<unsigned char> dones;  // (T, N) 1 where the episode ended (terminated or truncated)
-  std::vector<float> returns;     // (T, N) value targets, after compute_gae
-  std::vector<float> advantages;  // (T, N) advantages, after compute_gae (normalized by the learner)
+  AlignedVector<float> returns;     // (T, N) value targets, after compute_gae
+  AlignedVector<float> advantages;  // (T, N) advantages, after compute_gae (normalized by the learner)
 
   std::size_t size() const { return static_cast<std::size_t>(num_steps) * num_envs; }
   void clear() { step = 0; }

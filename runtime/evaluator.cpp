@@ -8,6 +8,9 @@
 namespace stampede::runtime {
 namespace {
 
+// widest activation or weight dimension the evaluator accepts (a policy is far smaller)
+constexpr int64_t kMaxWidth = 1 << 20;
+
 int64_t numel(const std::vector<int64_t>& dims) {
   int64_t n = 1;
   for (int64_t d : dims) n *= d;
@@ -62,7 +65,7 @@ Evaluator::Evaluator(const OnnxModel& model, const std::string& source, const st
   }
   if (!in) throw OnnxError(source + ": graph has no input named '" + input + "'");
   if (in->elem_type != 1) throw OnnxError(source + ": input '" + input + "' is not float");
-  if (in->shape.size() != 2 || in->shape[1] <= 0) {
+  if (in->shape.size() != 2 || in->shape[1] <= 0 || in->shape[1] > kMaxWidth) {
     throw OnnxError(source + ": input '" + input + "' must have shape [batch, obs_dim] with a fixed obs_dim");
   }
   if (value_index(input) >= 0) throw OnnxError(source + ": input '" + input + "' is also an initializer");
@@ -96,6 +99,11 @@ void Evaluator::compile_node(const OnnxNode& n, int index, int opset) {
     if (v < 0) fail("input '" + n.inputs[i] + "' is not produced by an earlier node, an initializer or the graph input");
     return v;
   };
+  auto required = [&](std::size_t i) {
+    const int v = operand(i);
+    if (v < 0) fail("input " + std::to_string(i) + " is missing");
+    return v;
+  };
   auto activation_out = [&](int width) {
     Value v;
     v.name = n.outputs[0];
@@ -120,7 +128,7 @@ void Evaluator::compile_node(const OnnxNode& n, int index, int opset) {
   }
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
     if (n.inputs.size() != 2) fail("expected two inputs");
-    int a = operand(0), b = operand(1);
+    int a = required(0), b = required(1);
     s.op = op == "Add" ? Op::kAdd : op == "Sub" ? Op::kSub : op == "Mul" ? Op::kMul : Op::kDiv;
     if (values_[a].is_const && values_[b].is_const) fail("both operands are constants (fold them at export)");
     if (values_[a].is_const) {
@@ -142,7 +150,7 @@ void Evaluator::compile_node(const OnnxNode& n, int index, int opset) {
     s.out = activation_out(va.width);
   } else if (op == "Clip") {
     s.op = Op::kClip;
-    s.a = operand(0);
+    s.a = required(0);
     if (values_[s.a].is_const) fail("input is a constant");
     s.lo = -INFINITY;
     s.hi = INFINITY;
@@ -160,7 +168,7 @@ void Evaluator::compile_node(const OnnxNode& n, int index, int opset) {
     s.out = activation_out(values_[s.a].width);
   } else if (op == "Gemm" || op == "MatMul") {
     s.op = Op::kLinear;
-    s.a = operand(0);
+    s.a = required(0);
     const int w = operand(1);
     if (values_[s.a].is_const) fail("the left operand must be the activation");
     if (w < 0 || !values_[w].is_const || values_[w].dims.size() != 2) fail("the right operand must be a constant matrix");
@@ -169,6 +177,7 @@ void Evaluator::compile_node(const OnnxNode& n, int index, int opset) {
     const float alpha = op == "Gemm" ? attr_f(n, "alpha", 1.0f) : 1.0f;
     const float beta = op == "Gemm" ? attr_f(n, "beta", 1.0f) : 1.0f;
     const auto& wd = values_[w].dims;
+    if (wd[0] <= 0 || wd[1] <= 0 || wd[0] > kMaxWidth || wd[1] > kMaxWidth) fail("weight '" + values_[w].name + "' has an empty or oversized dimension");
     const int in = static_cast<int>(trans_b ? wd[1] : wd[0]);
     const int out = static_cast<int>(trans_b ? wd[0] : wd[1]);
     if (in != values_[s.a].width) fail("weight '" + values_[w].name + "' expects " + std::to_string(in) + " inputs, the activation has " + std::to_string(values_[s.a].width));
@@ -193,7 +202,7 @@ void Evaluator::compile_node(const OnnxNode& n, int index, int opset) {
     s.out = activation_out(out);
   } else if (op == "Elu" || op == "Relu" || op == "Tanh" || op == "Identity") {
     s.op = op == "Elu" ? Op::kElu : op == "Relu" ? Op::kRelu : op == "Tanh" ? Op::kTanh : Op::kCopy;
-    s.a = operand(0);
+    s.a = required(0);
     if (values_[s.a].is_const) fail("input is a constant");
     s.alpha = attr_f(n, "alpha", 1.0f);
     s.out = activation_out(values_[s.a].width);

@@ -170,12 +170,14 @@ OnnxTensor read_tensor(Reader r) {
   }
   const std::string who = "tensor '" + t.name + "'";
   if (external) r.fail(who + " stores its data externally; export the policy with embedded weights");
+  // element count, bounded by what the file can hold (no overflow, no allocation bomb)
+  const int64_t max_count = static_cast<int64_t>(raw.size() + 8 * (float_data.size() + int_data.size() + double_data.size()) + 1);
   int64_t count = 1;
   for (int64_t d : t.dims) {
     if (d < 0) r.fail(who + " has a negative dimension");
+    if (d > 0 && count > max_count / d) r.fail(who + " has a shape larger than the data the file holds");
     count *= d;
   }
-  t.data.reserve(static_cast<std::size_t>(count));
   if (!raw.empty()) {
     const std::size_t width = data_type == kFloat || data_type == kInt32 ? 4 : data_type == kInt64 || data_type == kDouble ? 8 : 0;
     if (width == 0) r.fail(who + " has data type " + std::to_string(data_type) + "; expected float, double, int32 or int64");

@@ -315,13 +315,14 @@ void MujocoBackend::contain_failures() {
     seen_contactfull_[w] = ws[mjWARN_CONTACTFULL].number;
     seen_cnstrfull_[w] = ws[mjWARN_CNSTRFULL].number;
 
-    // bad numbers: MuJoCo's warnings, or non-finite state or acceleration
+    // bad numbers: MuJoCo's warnings, or non-finite time, state or acceleration
     if (ws[mjWARN_BADQPOS].number || ws[mjWARN_BADQVEL].number || ws[mjWARN_BADQACC].number ||
         ws[mjWARN_BADCTRL].number) {
       bad_[w] = 1;
     }
     const mjModel* m = model_;
-    if (!all_finite(qpos_.data() + static_cast<size_t>(w) * m->nq, m->nq) ||
+    if (!std::isfinite(time_[w]) ||
+        !all_finite(qpos_.data() + static_cast<size_t>(w) * m->nq, m->nq) ||
         !all_finite(qvel_.data() + static_cast<size_t>(w) * m->nv, m->nv) ||
         !all_finite(qacc_ + static_cast<size_t>(w) * m->nv, m->nv)) {
       bad_[w] = 1;

@@ -5,11 +5,12 @@
 // How it maps onto mjbatch
 // - One persistent mjBatch (one mjData per world), so contacts and derived fields of every world
 //   stay readable, and a step continues from the position/velocity stages computed at the end
-//   of the previous call (mj_step2), which makes the new-state outputs free.
+//   of the previous step (mj_step2), which makes the new-state outputs free (after forward() or
+//   reset(), which run mjSTAGE_ACC, the first step computes them again).
 // - MuJoCo keeps each world's inputs in a state row (mj_getState order). The interface wants
 //   contiguous world-major arrays, so the backend keeps its own arrays and copies them into the
-//   rows before each call and out of them after it (about 1 KB per world for a humanoid; the
-//   benchmark shows the cost next to a plain mjb_step).
+//   rows before each call and out of them after it (1.6 KB each way per humanoid world, about
+//   0.2 us, 0.5% of a step; benchmarks/README.md).
 // - step(n): mjb_step(n, mjSTAGE_NONE), then an mjb_apply pass copies the contacts of the last
 //   substep together with their solved forces, then mjb_forward(mjSTAGE_VEL) makes positions and
 //   velocities current. So, as in MJX/MuJoCo Warp after a step, the contact arrays describe the
@@ -26,9 +27,10 @@
 // Failure containment (nothing throws inside a call): after every call, a world counts a
 // nan_reset and is reset to qpos0 when MuJoCo raised an error in it (mjb_status), when one of
 // MuJoCo's bad-number warnings fired (mjWARN_BADQPOS, BADQVEL, BADQACC, BADCTRL; MuJoCo itself
-// only zeroes a bad ctrl and auto-resets on a bad qacc), or when its qpos, qvel or qacc hold a
-// non-finite number (mj_forward checks none of them). MuJoCo's own arena warnings count as
-// overflows: mjWARN_CONTACTFULL in contact_overflow, mjWARN_CNSTRFULL in constraint_overflow.
+// zeroes a bad ctrl and steps on, and resets on a bad qpos, qvel or qacc but then integrates
+// from there), or when its time, qpos, qvel or qacc hold a non-finite number (mj_forward checks
+// none of them). MuJoCo's own arena warnings count as overflows: mjWARN_CONTACTFULL in
+// contact_overflow, mjWARN_CNSTRFULL in constraint_overflow.
 // A world with more contacts than contact_capacity keeps the first contact_capacity of them
 // (MuJoCo's order) and counts a contact_overflow.
 #pragma once

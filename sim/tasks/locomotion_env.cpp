@@ -10,26 +10,43 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace stampede::sim::tasks {
-namespace {
+#include "kernels/launch.h"
 
-// the host stand-in for a kernel launch: run fn(w) for every world
+namespace stampede::sim::tasks {
+
+// the host stand-in for a kernel launch: fn(w) for every world, in blocks of worlds spread over
+// the pool. A world's functions take about a microsecond, so a block is large enough to outweigh
+// handing it to a thread; one block runs on the caller.
+template <class Real>
 template <class F>
-void for_each_world(int nworld, F&& fn) {
-  for (int w = 0; w < nworld; ++w) fn(w);
+void LocomotionEnv<Real>::for_each_world(F&& fn) {
+  constexpr int kBlock = 64;
+  const int nblock = (nworld_ + kBlock - 1) / kBlock;
+  if (!pool_ || nblock == 1) {
+    for (int w = 0; w < nworld_; ++w) fn(w);
+    return;
+  }
+  pool_->run(nblock, [&](int b, int) {
+    const int end = std::min(nworld_, (b + 1) * kBlock);
+    for (int w = b * kBlock; w < end; ++w) fn(w);
+  });
 }
 
-}  // namespace
+template <class Real>
+LocomotionEnv<Real>::~LocomotionEnv() = default;
 
 template <class Real>
 LocomotionEnv<Real>::LocomotionEnv(std::unique_ptr<Backend<Real>> backend, robot::RobotSpec spec,
-                                   TaskConfig cfg, uint64_t seed)
+                                   TaskConfig cfg, uint64_t seed, int nthread)
     : backend_(std::move(backend)), spec_(std::move(spec)), cfg_(std::move(cfg)) {
   if (!backend_) throw std::invalid_argument("LocomotionEnv: no backend");
   const mjModel* m = backend_->mj_model();
   if (!m) throw std::invalid_argument("LocomotionEnv: backend '" + backend_->name() + "' has no model");
   nworld_ = backend_->nworld();
   if (nworld_ < 1) throw std::invalid_argument("LocomotionEnv: num_envs must be >= 1");
+  if (backend_->contact_capacity() < 1)
+    throw std::invalid_argument("LocomotionEnv: backend '" + backend_->name() +
+                                "' keeps no contacts (contact_capacity 0); walking needs ground contact");
   storage_ = build_task_model<Real>(m, spec_, cfg_);
   model_ = storage_.view();
   params_ = make_task_params<Real>(m, spec_, cfg_);
@@ -40,6 +57,7 @@ LocomotionEnv<Real>::LocomotionEnv(std::unique_ptr<Backend<Real>> backend, robot
   }
   allocate();
   this->seed(seed);
+  if (nthread != 1) pool_ = std::make_unique<kern::ThreadPool>(nthread);
   last_nan_resets_.assign(nworld_, 0);
   for (int w = 0; w < nworld_; ++w) last_nan_resets_[w] = backend_->warnings()[w].nan_reset;
 }
@@ -116,7 +134,7 @@ void LocomotionEnv<Real>::reset(float* obs) {
 template <class Real>
 void LocomotionEnv<Real>::observe(float* obs) {
   SimView<Real> s = sim_view();
-  for_each_world(nworld_, [&](int w) {
+  for_each_world([&](int w) {
     base_state_world(w, model_, s, data_);
     observation_world(w, model_, params_, s, data_, obs);
   });
@@ -130,18 +148,21 @@ void LocomotionEnv<Real>::step(const float* actions, float* obs, float* reward,
   TaskData<Real> d = data_;
 
   // actions -> PD targets, then decimation physics steps with the PD law at each
-  for_each_world(nworld_, [&](int w) { process_actions_world(w, m, p, actions, d); });
+  for_each_world([&](int w) { process_actions_world(w, m, p, actions, d); });
   for (int k = 0; k < spec_.decimation; ++k) {
     SimView<Real> s = sim_view();
-    if (k == spec_.decimation - 1) for_each_world(nworld_, [&](int w) { save_feet_world(w, m, s, d); });
-    for_each_world(nworld_, [&](int w) { pd_torque_world(w, m, s, d); });
+    const bool last = k == spec_.decimation - 1;
+    for_each_world([&](int w) {
+      if (last) save_feet_world(w, m, s, d);
+      pd_torque_world(w, m, s, d);
+    });
     backend_->step(1);
   }
 
   // derived state, terminations, rewards, observations
   SimView<Real> s = sim_view();
   const WorldWarnings* warn = backend_->warnings();
-  for_each_world(nworld_, [&](int w) {
+  for_each_world([&](int w) {
     d.episode_step[w] += 1;
     base_state_world(w, m, s, d);
     heading_to_yaw_rate_world(w, p, d);
@@ -190,7 +211,7 @@ void LocomotionEnv<Real>::step(const float* actions, float* obs, float* reward,
   reset_worlds(done_);
   s = sim_view();
   for (int w : done_) observation_world(w, m, p, s, d, obs);
-  for_each_world(nworld_, [&](int w) { push_world(w, m, p, s, d); });
+  for_each_world([&](int w) { push_world(w, m, p, s, d); });
 }
 
 template <class Real>

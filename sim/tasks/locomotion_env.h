@@ -18,14 +18,21 @@
 #include "sim/tasks/task_config.h"
 #include "sim/tasks/task_model.h"
 
+namespace stampede::kern {
+class ThreadPool;
+}
+
 namespace stampede::sim::tasks {
 
 template <class Real>
 class LocomotionEnv final : public LocomotionVecEnv {
  public:
-  // the backend's model must be the robot's MJCF; throws std::invalid_argument on a mismatch
+  // the backend's model must be the robot's MJCF; throws std::invalid_argument on a mismatch.
+  // nthread: threads that run the task's per-world functions (1: the calling thread only,
+  // 0: every CPU); results do not depend on it.
   LocomotionEnv(std::unique_ptr<Backend<Real>> backend, robot::RobotSpec spec, TaskConfig cfg,
-                uint64_t seed);
+                uint64_t seed, int nthread = 1);
+  ~LocomotionEnv() override;
 
   // rl::VecEnvBase
   int num_envs() const override { return nworld_; }
@@ -65,10 +72,13 @@ class LocomotionEnv final : public LocomotionVecEnv {
 
  private:
   SimView<Real> sim_view();
+  template <class F>
+  void for_each_world(F&& fn);
   void allocate();
   void reset_worlds(const std::vector<int>& worlds);
 
   std::vector<std::shared_ptr<const void>> keep_alive_;  // destroyed after backend_
+  std::unique_ptr<kern::ThreadPool> pool_;               // null: run worlds on the caller
   std::unique_ptr<Backend<Real>> backend_;
   robot::RobotSpec spec_;
   TaskConfig cfg_;

@@ -48,8 +48,8 @@ struct ModelDeleter {
 template <class Real>
 std::unique_ptr<LocomotionVecEnv> make_env_on(std::unique_ptr<Backend<Real>> backend,
                                             const robot::RobotSpec& spec, const TaskConfig& cfg,
-                                            uint64_t seed, std::shared_ptr<mjModel> model) {
-  auto env = std::make_unique<LocomotionEnv<Real>>(std::move(backend), spec, cfg, seed);
+                                            uint64_t seed, int nthread, std::shared_ptr<mjModel> model) {
+  auto env = std::make_unique<LocomotionEnv<Real>>(std::move(backend), spec, cfg, seed, nthread);
   env->hold(std::move(model));
   return env;
 }
@@ -133,7 +133,8 @@ std::unique_ptr<LocomotionVecEnv> make_locomotion_vec_env(const std::string& tas
   check_robot_against_model(spec, model.get());
 
   if (device == "mujoco")
-    return make_env_on<double>(make_mujoco_backend(model.get(), num_envs, nthread), spec, cfg, seed, model);
+    return make_env_on<double>(make_mujoco_backend(model.get(), num_envs, nthread), spec, cfg, seed,
+                               nthread, model);
 #if STAMPEDE_TASKS_HAVE_KERNEL_BACKENDS
 #if !defined(STAMPEDE_WITH_CUDA)
   if (device == "cuda")
@@ -141,7 +142,7 @@ std::unique_ptr<LocomotionVecEnv> make_locomotion_vec_env(const std::string& tas
                                 "(built with STAMPEDE_WITH_CUDA=OFF or without nvcc)");
 #endif
   return make_env_on<float>(make_backend<float>(device, model.get(), num_envs, nthread), spec, cfg,
-                            seed, model);
+                            seed, nthread, model);
 #else
   throw std::invalid_argument("device '" + device + "': the " + device +
                               " kernel backend is not part of this build yet; use device 'mujoco'");

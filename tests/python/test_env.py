@@ -67,6 +67,11 @@ def test_reset_returns_capsule_owned_float32_arrays(env):
     assert not obs.flags["OWNDATA"]
     assert type(obs.base).__name__ == "PyCapsule"
     assert np.all(np.isfinite(obs))
+    # reseeding repeats the randomized initial states (and observation noise)
+    again, _ = env.reset(seed=3)
+    np.testing.assert_array_equal(obs, again)
+    other, _ = env.reset(seed=4)
+    assert not np.array_equal(obs, other)
 
 
 def test_step_outputs_and_fresh_buffers(env):

@@ -79,6 +79,16 @@ TEST_CASE("evaluator refuses graphs it cannot run, naming the node") {
     REQUIRE_THROWS_WITH(runtime::Evaluator(runtime::parse_onnx(m.serialize(), "m.onnx"), "m.onnx"),
                         Catch::Contains("'nowhere'"));
   }
+  SECTION("a required input left out") {
+    m.nodes.push_back({"Add", {"obs", ""}, "actions", {}});
+    REQUIRE_THROWS_WITH(runtime::Evaluator(runtime::parse_onnx(m.serialize(), "m.onnx"), "m.onnx"),
+                        Catch::Contains("input 1 is missing"));
+  }
+  SECTION("an oversized input width") {
+    m.in_width = int64_t{1} << 40;
+    m.nodes.push_back({"Relu", {"obs"}, "actions", {}});
+    REQUIRE_THROWS_AS(runtime::Evaluator(runtime::parse_onnx(m.serialize(), "m.onnx"), "m.onnx"), runtime::OnnxError);
+  }
   SECTION("missing output") {
     m.nodes.push_back({"Relu", {"obs"}, "other", {}});
     REQUIRE_THROWS_WITH(runtime::Evaluator(runtime::parse_onnx(m.serialize(), "m.onnx"), "m.onnx"),

@@ -4,6 +4,7 @@
 #include <mujoco/mujoco.h>
 
 #include <array>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
@@ -37,6 +38,18 @@ ModelPtr load_model(const std::string& path) {
 
 ModelPtr copy_model(const mjModel* m) { return ModelPtr(mj_copyModel(nullptr, m)); }
 
+// MuJoCo's warnings while a LogCapture lives: counted instead of printed and appended to
+// MUJOCO_LOG.TXT (the handler runs on the batch's threads, hence atomic)
+std::atomic<int> mujoco_warnings{0};
+void count_warning(const mjLogMessage* message) {
+  if (message->level == mjLOG_WARNING) mujoco_warnings++;
+}
+struct LogCapture {
+  mjfLogHandler previous;
+  LogCapture() : previous(mju_setLogHandler(&count_warning)) { mujoco_warnings = 0; }
+  ~LogCapture() { mju_setLogHandler(previous); }
+};
+
 bool same(const double* a, const double* b, int n) {
   return std::memcmp(a, b, sizeof(double) * n) == 0;
 }
@@ -52,8 +65,12 @@ struct Oracle {
   std::vector<const mjModel*> m;
   std::vector<mjData*> d;
   std::vector<std::vector<OracleContact>> contacts;  // captured after the last step or forward
+  std::vector<double> qfrc_applied, xfrc_applied;    // applied in step(), world-major
 
-  Oracle(const mjModel* model, int nworld) : m(nworld, model), d(nworld), contacts(nworld) {
+  Oracle(const mjModel* model, int nworld)
+      : m(nworld, model), d(nworld), contacts(nworld),
+        qfrc_applied(size_t(nworld) * model->nv, 0.0),
+        xfrc_applied(size_t(nworld) * 6 * model->nbody, 0.0) {
     for (int w = 0; w < nworld; ++w) {
       d[w] = mj_makeData(model);
       reset(w);
@@ -77,6 +94,10 @@ struct Oracle {
   // nstep mj_step, then positions at the new state (what mjSTAGE_VEL makes current)
   void step(int w, const double* ctrl, int nstep) {
     std::memcpy(d[w]->ctrl, ctrl, sizeof(double) * m[w]->nu);
+    std::memcpy(d[w]->qfrc_applied, qfrc_applied.data() + w * m[w]->nv,
+                sizeof(double) * m[w]->nv);
+    std::memcpy(d[w]->xfrc_applied, xfrc_applied.data() + w * 6 * m[w]->nbody,
+                sizeof(double) * 6 * m[w]->nbody);
     for (int k = 0; k < nstep; ++k) mj_step(m[w], d[w]);
     capture(w);
     mj_kinematics(m[w], d[w]);
@@ -173,6 +194,12 @@ TEST_CASE("mujoco backend: worlds step bit-identically to a serial mj_step loop"
   // the initial state is the model's reset state, fully computed
   for (int w = 0; w < nworld; ++w) require_world_equal(b, w, o, w);
 
+  // applied forces: a sideways push on world 3's torso, a hip torque in world 4
+  b.xfrc_applied()[3 * 6 * m->nbody + 6 * 1 + 1] = 60.0;
+  b.qfrc_applied()[4 * m->nv + 9] = -15.0;
+  o.xfrc_applied.assign(b.xfrc_applied(), b.xfrc_applied() + nworld * 6 * m->nbody);
+  o.qfrc_applied.assign(b.qfrc_applied(), b.qfrc_applied() + nworld * m->nv);
+
   // long enough for every humanoid to fall and touch the floor; some calls take 3 substeps
   int contacts_seen = 0;
   for (int call = 0; call < 150; ++call) {
@@ -221,6 +248,17 @@ TEST_CASE("mujoco backend: forward() equals mj_forward at a written state", "[mu
   bool any_force = false;
   for (int i = 0; i < b.ncon()[1]; ++i) any_force |= b.con_force()[3 * (b.contact_capacity() + i)] > 0;
   REQUIRE(any_force);
+
+  // a world whose state is not finite is reset
+  LogCapture log;
+  b.qpos()[0 * m->nq + 3] = std::numeric_limits<double>::infinity();
+  b.forward();
+  o.reset(0);
+  REQUIRE(b.warnings()[0].nan_reset == 1);
+  for (int w = 0; w < 3; ++w) {
+    if (w) o.forward(w);
+    require_world_equal(b, w, o, w);
+  }
 }
 
 TEST_CASE("mujoco backend: reset of a subset returns those worlds to qpos0", "[mujoco]") {
@@ -361,7 +399,8 @@ TEST_CASE("mujoco backend: model_field rejects unknown and non-double fields", "
 
 TEST_CASE("mujoco backend: a world with a NaN input is reset and counted, the others untouched",
           "[mujoco]") {
-  const std::string input = GENERATE("ctrl", "qvel", "qpos", "xfrc_applied", "qfrc_applied");
+  const std::string input =
+      GENERATE("ctrl", "qvel", "qpos", "xfrc_applied", "qfrc_applied", "time");
   INFO("NaN in " << input);
   ModelPtr m = load_model(kHumanoid);
   const int nworld = 4, sick = 2;
@@ -376,11 +415,13 @@ TEST_CASE("mujoco backend: a world with a NaN input is reset and counted, the ot
   for (int w = 0; w < nworld; ++w) c.fill(b.ctrl() + w * nu, nu);
   std::vector<double> ctrl(b.ctrl(), b.ctrl() + nworld * nu);
   const double nan = std::numeric_limits<double>::quiet_NaN();
+  LogCapture log;
   if (input == "ctrl") b.ctrl()[sick * nu + 3] = nan;
   if (input == "qvel") b.qvel()[sick * m->nv + 8] = nan;
   if (input == "qpos") b.qpos()[sick * m->nq + 9] = nan;
   if (input == "xfrc_applied") b.xfrc_applied()[sick * 6 * m->nbody + 6 * 2 + 1] = nan;
   if (input == "qfrc_applied") b.qfrc_applied()[sick * m->nv + 4] = nan;
+  if (input == "time") b.time()[sick] = nan;
   b.step(1);
   for (int w = 0; w < nworld; ++w) {
     if (w != sick) o.step(w, ctrl.data() + w * nu, 1);
@@ -388,6 +429,7 @@ TEST_CASE("mujoco backend: a world with a NaN input is reset and counted, the ot
   o.reset(sick);
 
   REQUIRE(b.warnings()[sick].nan_reset == 1);
+  if (input != "time") REQUIRE(mujoco_warnings > 0);  // MuJoCo's own check fired (not for time)
   REQUIRE(same(b.qpos() + sick * m->nq, m->qpos0, m->nq));
   REQUIRE(b.time()[sick] == 0.0);
   for (int i = 0; i < 6 * m->nbody; ++i) REQUIRE(b.xfrc_applied()[sick * 6 * m->nbody + i] == 0.0);
