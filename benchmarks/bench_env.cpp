@@ -6,10 +6,12 @@
 //
 // For each world count it reports, per control step: the whole env step (actions -> PD ->
 // decimation physics steps -> rewards, observations, resets), the same number of bare backend
-// steps, and the task's share (the difference). Random actions in [-1, 1].
+// steps, and the task's share (the difference). Random actions in [-1, 1]. --device cpu runs the
+// same task on the CPU kernel backend (float) when the build has it.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -72,19 +74,23 @@ int main(int argc, char** argv) {
       env->step(act.data(), obs.data(), reward.data(), term.data(), trunc.data(), final_obs.data());
     }
     // env steps and bare physics steps interleaved, so both see the same machine load
-    auto* ref = dynamic_cast<LocomotionEnv<double>*>(env.get());
+    // the bare physics of a control step: decimation backend steps with the last ctrl
+    std::function<void()> physics;
+    if (auto* e = dynamic_cast<LocomotionEnv<double>*>(env.get()))
+      physics = [e] { for (int k = 0; k < e->robot().decimation; ++k) e->backend().step(1); };
+    if (auto* e = dynamic_cast<LocomotionEnv<float>*>(env.get()))
+      physics = [e] { for (int k = 0; k < e->robot().decimation; ++k) e->backend().step(1); };
     int steps = 0;
-    double env_time = 0, phys_time = ref ? 0.0 : -1.0;
+    double env_time = 0, phys_time = physics ? 0.0 : -1.0;
     while (env_time < budget || steps < 3) {
       fill();
       auto t0 = Clock::now();
       env->step(act.data(), obs.data(), reward.data(), term.data(), trunc.data(), final_obs.data());
       env_time += seconds_since(t0);
       ++steps;
-      if (ref) {
-        // the bare physics of a control step: decimation backend steps with the last ctrl
+      if (physics) {
         t0 = Clock::now();
-        for (int k = 0; k < ref->robot().decimation; ++k) ref->backend().step(1);
+        physics();
         phys_time += seconds_since(t0);
       }
     }

@@ -90,12 +90,16 @@ std::string resolve_run(const std::string& run) {
   throw std::invalid_argument("run directory '" + run + "' not found (nor runs/" + run + ")");
 }
 
-int run_train(const std::vector<std::string>& args) {
-  register_locomotion_tasks();
+// the command line of `stampede train`
+struct TrainArgs {
   std::string task, device, env_device, config_file, resume, run_dir;
   std::vector<std::string> sets;
   long long num_envs = -1, iterations = -1, seed = -1, checkpoint_every = -1;
-  bool quiet = false;
+  bool quiet = false, help = false;
+};
+
+TrainArgs parse_train_args(const std::vector<std::string>& args) {
+  TrainArgs t;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&]() -> std::string {
@@ -110,53 +114,69 @@ int run_train(const std::vector<std::string>& args) {
         throw std::invalid_argument(a + ": expected an integer >= " + std::to_string(lo) + ", got '" + v + "'");
       return x;
     };
-    if (a == "-h" || a == "--help") {
-      std::printf("%s\ntasks:\n", kTrainHelp);
-      for (const auto& [name, summary] : rl::list_tasks()) std::printf("  %-16s %s\n", name.c_str(), summary.c_str());
-      return 0;
-    } else if (a == "--task") task = value();
-    else if (a == "--num-envs") num_envs = integer(1);
-    else if (a == "--device") device = value();
-    else if (a == "--env-device") env_device = value();
-    else if (a == "--iterations") iterations = integer(0);
-    else if (a == "--seed") seed = integer(0);
-    else if (a == "--config") config_file = value();
-    else if (a == "--set") sets.push_back(value());
-    else if (a == "--resume") resume = value();
-    else if (a == "--run-dir") run_dir = value();
-    else if (a == "--checkpoint-every") checkpoint_every = integer(1);
-    else if (a == "--quiet") quiet = true;
+    if (a == "-h" || a == "--help") t.help = true;
+    else if (a == "--task") t.task = value();
+    else if (a == "--num-envs") t.num_envs = integer(1);
+    else if (a == "--device") t.device = value();
+    else if (a == "--env-device") t.env_device = value();
+    else if (a == "--iterations") t.iterations = integer(0);
+    else if (a == "--seed") t.seed = integer(0);
+    else if (a == "--config") t.config_file = value();
+    else if (a == "--set") t.sets.push_back(value());
+    else if (a == "--resume") t.resume = value();
+    else if (a == "--run-dir") t.run_dir = value();
+    else if (a == "--checkpoint-every") t.checkpoint_every = integer(1);
+    else if (a == "--quiet") t.quiet = true;
     else throw std::invalid_argument("unknown option '" + a + "' (stampede train --help)");
   }
+  return t;
+}
 
-  // config: checkpoint's (resume) or file or defaults, then --set, then the explicit flags
+// the run's config: the checkpoint's (resume) or --config or defaults, then --set, then the
+// explicit flags; t.run_dir and *checkpoint are filled for a resumed run
+rl::PpoConfig resolve_config(TrainArgs& t, std::string* checkpoint) {
   rl::PpoConfig cfg;
-  std::string checkpoint;
-  if (!resume.empty()) {
-    if (!config_file.empty()) throw std::invalid_argument("--resume uses the run's own config; drop --config");
-    run_dir = resolve_run(resume);
-    checkpoint = rl::latest_checkpoint(run_dir);
-    if (checkpoint.empty()) throw std::runtime_error("run '" + run_dir + "' has no checkpoint to resume from");
-    cfg = rl::config_from_yaml(rl::load_checkpoint(checkpoint).config_yaml, checkpoint + "@config");
-    if (!task.empty() && task != cfg.runner.task)
-      throw std::invalid_argument("--task " + task + " differs from the resumed run's task " + cfg.runner.task);
-  } else if (!config_file.empty()) {
-    cfg = rl::load_config(config_file);
+  if (!t.resume.empty()) {
+    if (!t.config_file.empty()) throw std::invalid_argument("--resume uses the run's own config; drop --config");
+    t.run_dir = resolve_run(t.resume);
+    *checkpoint = rl::latest_checkpoint(t.run_dir);
+    if (checkpoint->empty()) throw std::runtime_error("run '" + t.run_dir + "' has no checkpoint to resume from");
+    cfg = rl::config_from_yaml(rl::load_checkpoint(*checkpoint).config_yaml, *checkpoint + "@config");
+    if (!t.task.empty() && t.task != cfg.runner.task)
+      throw std::invalid_argument("--task " + t.task + " differs from the resumed run's task " + cfg.runner.task);
+  } else if (!t.config_file.empty()) {
+    cfg = rl::load_config(t.config_file);
   }
-  for (const auto& s : sets) rl::apply_override(cfg, s);
-  if (!task.empty()) cfg.runner.task = task;
-  if (num_envs > 0) cfg.runner.num_envs = static_cast<int>(num_envs);
-  if (!device.empty()) cfg.runner.device = device;
-  if (iterations >= 0) cfg.runner.max_iterations = static_cast<int>(iterations);
-  if (seed >= 0) cfg.runner.seed = static_cast<uint64_t>(seed);
-  if (checkpoint_every > 0) cfg.runner.save_interval = static_cast<int>(checkpoint_every);
+  for (const auto& s : t.sets) rl::apply_override(cfg, s);
+  if (!t.task.empty()) cfg.runner.task = t.task;
+  if (t.num_envs > 0) cfg.runner.num_envs = static_cast<int>(t.num_envs);
+  if (!t.device.empty()) cfg.runner.device = t.device;
+  if (t.iterations >= 0) cfg.runner.max_iterations = static_cast<int>(t.iterations);
+  if (t.seed >= 0) cfg.runner.seed = static_cast<uint64_t>(t.seed);
+  if (t.checkpoint_every > 0) cfg.runner.save_interval = static_cast<int>(t.checkpoint_every);
   if (cfg.runner.task.empty()) throw std::invalid_argument("--task is required (stampede train --help lists the tasks)");
   rl::validate_config(cfg);
   if (cfg.runner.device == "cuda") {
     std::string why;
     if (!rl::cuda_available(&why)) throw std::runtime_error("--device cuda: " + why + "; use --device cpu");
   }
-  if (run_dir.empty()) run_dir = (std::filesystem::path("runs") / rl::default_run_name(cfg.runner.task)).string();
+  if (t.run_dir.empty()) t.run_dir = (std::filesystem::path("runs") / rl::default_run_name(cfg.runner.task)).string();
+  return cfg;
+}
+
+int run_train(const std::vector<std::string>& args) {
+  register_locomotion_tasks();
+  TrainArgs t = parse_train_args(args);
+  if (t.help) {
+    std::printf("%s\ntasks:\n", kTrainHelp);
+    for (const auto& [name, summary] : rl::list_tasks()) std::printf("  %-16s %s\n", name.c_str(), summary.c_str());
+    return 0;
+  }
+  std::string checkpoint;
+  const rl::PpoConfig cfg = resolve_config(t, &checkpoint);
+  const std::string& run_dir = t.run_dir;
+  const std::string& env_device = t.env_device;
+  const bool quiet = t.quiet;
 
   // the env: a resumed run starts new episodes, with a seed of its own so it does not replay the first ones
   uint64_t env_seed = cfg.runner.seed;

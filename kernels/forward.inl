@@ -118,11 +118,12 @@ SP_HD void step(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& 
     team.single([&] { d.warning_flags.at(w)[0] |= kWarnBadQacc; });
     reset_world(m, d, w, team);
   }
-  forward<Real, Team, Constraints>(m, d, w, team);
-  if (any_bad(d.qacc.at(w), m.nv, team)) {
+  // forward; on a bad qacc reset the world and run it once more (one call site: smaller code)
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    forward<Real, Team, Constraints>(m, d, w, team);
+    if (attempt == 1 || !any_bad(d.qacc.at(w), m.nv, team)) break;
     team.single([&] { d.warning_flags.at(w)[0] |= kWarnBadQacc; });
     reset_world(m, d, w, team);
-    forward<Real, Team, Constraints>(m, d, w, team);
   }
   euler(m, d, w, team);
 }

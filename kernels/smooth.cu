@@ -1,5 +1,6 @@
 // kernels/smooth.cu — the CUDA translation unit of the pipeline: __global__ wrappers only pick
-// the world (one warp each) and call the shared per-world bodies.
+// the world (one warp each) and call the shared per-world bodies. One kernel per stage keeps
+// each kernel small (register allocation and ptxas time grow with kernel size).
 #include "kernels/smooth_cuda.h"
 #include "kernels/smooth_stages.inl"
 
@@ -9,19 +10,43 @@ template <class Real>
 void run_stage_cuda(Stage stage, const sim::ModelView<Real>& m, const sim::DataView<Real>& d, void* stream) {
   CudaExec exec;
   exec.stream = static_cast<cudaStream_t>(stream);
-  sim::ModelView<Real> mv = m;
-  sim::DataView<Real> dv = d;
-  for_each_world(exec, d.s.nworld,
-                 [=] __device__(int w, WarpTeam& team) { run_stage_world(stage, mv, dv, w, team); });
+  const sim::ModelView<Real> mv = m;
+  const sim::DataView<Real> dv = d;
+  const int n = d.s.nworld;
+#define SP_STAGE_KERNEL(body) \
+  for_each_world(exec, n, [=] __device__(int w, WarpTeam& team) { body(mv, dv, w, team); })
+  switch (stage) {
+    case Stage::kKinematics: SP_STAGE_KERNEL(kinematics); break;
+    case Stage::kComPos: SP_STAGE_KERNEL(com_pos); break;
+    case Stage::kCrb: SP_STAGE_KERNEL(crb); break;
+    case Stage::kFactorM: SP_STAGE_KERNEL(factor_m); break;
+    case Stage::kComVel: SP_STAGE_KERNEL(com_vel); break;
+    case Stage::kPassive: SP_STAGE_KERNEL(passive); break;
+    case Stage::kRne: SP_STAGE_KERNEL(rne); break;
+    case Stage::kActuation: SP_STAGE_KERNEL(actuation); break;
+    case Stage::kFwdAcceleration: SP_STAGE_KERNEL(fwd_acceleration); break;
+    case Stage::kFwdConstraint: SP_STAGE_KERNEL(ConstraintPipeline::solve); break;
+    case Stage::kEuler: SP_STAGE_KERNEL(euler); break;
+    case Stage::kFwdPosition: SP_STAGE_KERNEL(fwd_position); break;
+    case Stage::kFwdVelocity: SP_STAGE_KERNEL(fwd_velocity); break;
+    case Stage::kForward: SP_STAGE_KERNEL(forward); break;
+    case Stage::kStep: SP_STAGE_KERNEL(step); break;
+    case Stage::kReset:
+      for_each_world(exec, n, [=] __device__(int w, WarpTeam& team) {
+        reset_world(mv, dv, w, team);
+        forward(mv, dv, w, team);
+      });
+      break;
+  }
+#undef SP_STAGE_KERNEL
 }
 
 template <class Real>
 void step_cuda(const sim::ModelView<Real>& m, const sim::DataView<Real>& d, int nstep, void* stream) {
-  CudaExec exec;
-  exec.stream = static_cast<cudaStream_t>(stream);
-  sim::ModelView<Real> mv = m;
-  sim::DataView<Real> dv = d;
-  for_each_world(exec, d.s.nworld, [=] __device__(int w, WarpTeam& team) { step_world(mv, dv, w, nstep, team); });
+  // steps, then the position and velocity stages at the new state (like the CPU's step_world)
+  for (int s = 0; s < nstep; ++s) run_stage_cuda(Stage::kStep, m, d, stream);
+  run_stage_cuda(Stage::kFwdPosition, m, d, stream);
+  run_stage_cuda(Stage::kFwdVelocity, m, d, stream);
 }
 
 template void run_stage_cuda<float>(Stage, const sim::ModelView<float>&, const sim::DataView<float>&, void*);

@@ -25,6 +25,7 @@ enum class Stage {
   kFwdVelocity,      // mj_fwdVelocity
   kForward,          // mj_forward
   kStep,             // mj_step (Euler)
+  kReset,            // back to qpos0, zero velocity, inputs and time, then mj_forward
 };
 
 // true once the constraint pipeline (collision, constraints, solver) is plugged into forward
@@ -34,6 +35,11 @@ bool constraints_simulated();
 template <class Real>
 void run_stage(Stage stage, const sim::ModelView<Real>& m, const sim::DataView<Real>& d, const CpuExec& exec);
 
+// run one stage on the listed worlds (worlds == nullptr: worlds 0..n-1)
+template <class Real>
+void run_stage_worlds(Stage stage, const sim::ModelView<Real>& m, const sim::DataView<Real>& d, const CpuExec& exec,
+                      const int* worlds, int n);
+
 // nstep steps of every world, then fwd_position + fwd_velocity so that outputs describe the
 // new state
 template <class Real>
@@ -41,6 +47,10 @@ void step(const sim::ModelView<Real>& m, const sim::DataView<Real>& d, const Cpu
 
 extern template void run_stage<float>(Stage, const sim::ModelView<float>&, const sim::DataView<float>&, const CpuExec&);
 extern template void run_stage<double>(Stage, const sim::ModelView<double>&, const sim::DataView<double>&, const CpuExec&);
+extern template void run_stage_worlds<float>(Stage, const sim::ModelView<float>&, const sim::DataView<float>&,
+                                             const CpuExec&, const int*, int);
+extern template void run_stage_worlds<double>(Stage, const sim::ModelView<double>&, const sim::DataView<double>&,
+                                              const CpuExec&, const int*, int);
 extern template void step<float>(const sim::ModelView<float>&, const sim::DataView<float>&, const CpuExec&, int);
 extern template void step<double>(const sim::ModelView<double>&, const sim::DataView<double>&, const CpuExec&, int);
 

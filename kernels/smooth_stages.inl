@@ -26,6 +26,10 @@ SP_HD void run_stage_world(Stage stage, const sim::ModelView<Real>& m, const sim
     case Stage::kFwdVelocity: fwd_velocity(m, d, w, team); break;
     case Stage::kForward: forward(m, d, w, team); break;
     case Stage::kStep: step(m, d, w, team); break;
+    case Stage::kReset:
+      reset_world(m, d, w, team);
+      forward(m, d, w, team);
+      break;
   }
 }
 

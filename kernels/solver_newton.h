@@ -313,17 +313,22 @@ SP_HD inline void solver_hessian(const sim::ModelView<Real>& m, const sim::DataV
   const Real* J = d.efc_J.at(w);
   const Real* D = d.efc_D.at(w);
   const int* state = d.efc_state.at(w);
+  // J' D J, row by row over the nonzeros of each row (lower triangle), then + M
   for (int a = 0; a < nv; a++) {
-    for (int b = 0; b <= a; b++) {
-      Real s = 0;
-      for (int i = 0; i < nefc; i++) {
-        if (state[i] != kStateQuadratic) continue;
-        const Real* row = J + static_cast<long>(i) * nv;
-        if (row[a] == 0 || row[b] == 0) continue;
-        s += row[a] * D[i] * row[b];
-      }
-      H[a * nv + b] = s + qM[a * nv + b];
+    for (int b = 0; b <= a; b++) H[a * nv + b] = 0;
+  }
+  for (int i = 0; i < nefc; i++) {
+    if (state[i] != kStateQuadratic) continue;
+    const Real* row = J + static_cast<long>(i) * nv;
+    for (int a = 0; a < nv; a++) {
+      if (row[a] == 0) continue;
+      Real ja_d = row[a] * D[i];
+      Real* hrow = H + a * nv;
+      for (int b = 0; b <= a; b++) hrow[b] += ja_d * row[b];
     }
+  }
+  for (int a = 0; a < nv; a++) {
+    for (int b = 0; b <= a; b++) H[a * nv + b] += qM[a * nv + b];
   }
   bool elliptic = m.opt.cone == sim::kConeElliptic;
   if (elliptic) {

@@ -141,7 +141,7 @@ void Controller::step() {
   }
   io_.write(command_);
   latency_.push_back(latency);
-  infer_.push_back(infer);
+  if (infer > 0) infer_.push_back(infer);  // cycles that ran the policy
   ++cycle_;
 }
 
@@ -169,9 +169,11 @@ LatencyReport Controller::latency() const {
   double sum = 0;
   for (double l : latency_) sum += l;
   r.mean = sum / latency_.size();
-  r.infer_p50 = percentile(infer_, 0.5);
-  r.infer_p99 = percentile(infer_, 0.99);
-  r.infer_max = *std::max_element(infer_.begin(), infer_.end());
+  if (!infer_.empty()) {
+    r.infer_p50 = percentile(infer_, 0.5);
+    r.infer_p99 = percentile(infer_, 0.99);
+    r.infer_max = *std::max_element(infer_.begin(), infer_.end());
+  }
   return r;
 }
 
@@ -181,7 +183,7 @@ std::string Controller::report() const {
   std::snprintf(buf, sizeof(buf),
                 "control cycles: %ld at %.1f Hz (period %.2f ms, deadline %.2f ms)\n"
                 "cycle latency (read -> write): p50 %.1f us, p99 %.1f us, max %.1f us, mean %.1f us\n"
-                "policy inference: p50 %.1f us, p99 %.1f us, max %.1f us\n"
+                "policy inference (cycles in policy mode): p50 %.1f us, p99 %.1f us, max %.1f us\n"
                 "missed deadlines: %ld\n",
                 l.cycles, 1.0 / period_, period_ * 1e3, l.deadline * 1e3, l.p50 * 1e6, l.p99 * 1e6, l.max * 1e6,
                 l.mean * 1e6, l.infer_p50 * 1e6, l.infer_p99 * 1e6, l.infer_max * 1e6, l.missed);

@@ -17,9 +17,9 @@ JOBS=${JOBS:-$(nproc)}
 TRIPLE=aarch64-linux-gnu
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
-# cross compiler and qemu-user
+# cross compiler, qemu-user, file (checks the binaries' architecture)
 need=()
-for p in g++-$TRIPLE qemu-user; do
+for p in g++-$TRIPLE qemu-user file; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -302,6 +302,27 @@ class Model : public ModelView<Real> {
     expanded_.clear();
   }
 
+  // a copy of the view whose arrays live elsewhere (e.g. on a GPU): place(host, bytes) returns
+  // the new address of each array (per-world fields: all dim0 rows)
+  template <class Place>
+  ModelView<Real> relocated(Place&& place) const {
+    ModelView<Real> v = *this;
+    [[maybe_unused]] const int nq = this->nq, nv = this->nv, nu = this->nu, nbody = this->nbody,
+                               njnt = this->njnt, ngeom = this->ngeom, nsite = this->nsite,
+                               npair = this->npair, nexclude = this->nexclude,
+                               nlevel = this->nlevel;
+#define SP_RELOCATE(T, name, count) \
+    v.name = static_cast<T*>(place(static_cast<const void*>(this->name), sizeof(T) * std::size_t(count)));
+#define SP_RELOCATE_PW(T, name, count)                                                            \
+    v.name.data = static_cast<T*>(place(static_cast<const void*>(this->name.data),                \
+                                        sizeof(T) * std::size_t(count) * std::size_t(this->name.dim0)));
+    SP_MODEL_FIELDS(SP_RELOCATE, Real)
+    SP_MODEL_PERWORLD_FIELDS(SP_RELOCATE_PW, Real)
+#undef SP_RELOCATE
+#undef SP_RELOCATE_PW
+    return v;
+  }
+
   // names of the per-world fields (MuJoCo's names)
   static std::vector<std::string> perworld_field_names() {
     std::vector<std::string> names;

@@ -16,7 +16,7 @@ std::unique_ptr<VecEnvBase> make_target_env(int num_envs, const std::string& dev
 
 // "point-reach": a 0.5 kg point mass on two slide joints (MuJoCo, plain mj_step per world),
 // two motors (|force| <= 1 N); obs = (target - position, velocity); reward per step =
-// -distance - 0.01 |action|^2; episodes of 100 control steps (4 s) end by time-out, or by
+// 1 / (1 + distance) - 0.01 |action|^2 (at most 1: returns are at most 100); episodes of 100 control steps (4 s) end by time-out, or by
 // termination when the mass leaves the 5 m x 5 m arena.
 std::unique_ptr<VecEnvBase> make_point_reach_env(int num_envs, const std::string& device, uint64_t seed);
 

@@ -80,10 +80,11 @@ class PointReachEnv final : public VecEnvBase {
         ctrl_sq += d->ctrl[j] * d->ctrl[j];
       }
       for (int k = 0; k < kDecimation; ++k) mj_step(model_, d);
-      // reward terms: distance to the target and control effort
+      // reward terms: closeness to the target, 1 / (1 + distance) in (0, 1], always positive so
+      // that leaving the arena (termination) never pays; and the control effort
       const double dx = target_[2 * i] - d->qpos[0], dy = target_[2 * i + 1] - d->qpos[1];
       const double dist = std::sqrt(dx * dx + dy * dy);
-      const double r_dist = -dist, r_ctrl = -0.01 * ctrl_sq;
+      const double r_dist = 1.0 / (1.0 + dist), r_ctrl = -0.01 * ctrl_sq;
       reward[i] = static_cast<float>(r_dist + r_ctrl);
       dist_sum += r_dist;
       ctrl_sum += r_ctrl;
@@ -97,7 +98,7 @@ class PointReachEnv final : public VecEnvBase {
       }
       observe(i, obs + i * kObs);
     }
-    stats_ = {{"reward/distance", dist_sum / n_}, {"reward/control", ctrl_sum / n_}};
+    stats_ = {{"reward/closeness", dist_sum / n_}, {"reward/control", ctrl_sum / n_}};
   }
 
   std::map<std::string, double> step_stats() const override { return stats_; }

@@ -96,7 +96,7 @@ struct TaskModel {
   // nominal model values domain randomization starts from
   Real base_mass = 0;                    // kg
 
-  int contact_stride() const { return nfeet + 2; }
+  SP_HD int contact_stride() const { return nfeet + 2; }
 };
 
 // scalar parameters (from TaskConfig and robot.yaml)

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "kernels/collision_driver.h"
+#include "kernels/constraint_impedance.h"
 #include "sim/compile.h"
 #include "sim/data.h"
 #include "sim/model.h"
@@ -213,4 +214,42 @@ TEST_CASE("collision_world follows pair, exclude, bitmask, priority and gap rule
                          "<option><flag filterparent=\"disable\"/></option>");
   MjModelPtr mm2(load_string(no_filterparent));
   check_model(mm2.m, 200, 0.0, 0.5, 15, 200);
+}
+
+TEST_CASE("contacts and constraint rows beyond capacity are counted, never written", "[collision]") {
+  // a box resting flat on the floor has 4 contacts (and 16 pyramidal rows); capacities of 3
+  // contacts and 6 rows keep the first ones, count the rest and flag the world
+  const char* xml = R"(
+<mujoco>
+  <worldbody>
+    <geom type="plane" size="0 0 1"/>
+    <body pos="0 0 0.099"><freejoint/><geom type="box" size="0.2 0.2 0.1"/></body>
+  </worldbody>
+</mujoco>)";
+  MjModelPtr mm(load_string(xml));
+  MjDataPtr md(mj_makeData(mm.m));
+  mj_forward(mm.m, md.d);
+  REQUIRE(md.d->ncon == 4);
+  Model<double> model = compile_model<double>(mm.m);
+  for (int ccap : {3, 8}) {
+    Data<double> data(DataSizes::of(model.view(), 1, ccap, 6));
+    const auto& v = data.view();
+    std::copy(md.d->geom_xpos, md.d->geom_xpos + 3 * mm.m->ngeom, v.geom_xpos.at(0));
+    std::copy(md.d->geom_xmat, md.d->geom_xmat + 9 * mm.m->ngeom, v.geom_xmat.at(0));
+    std::copy(md.d->cdof, md.d->cdof + 6 * mm.m->nv, v.cdof.at(0));
+    std::copy(md.d->subtree_com, md.d->subtree_com + 3 * mm.m->nbody, v.subtree_com.at(0));
+    stampede::kern::constraint::collision_world(model.view(), v, 0);
+    int kept = std::min(ccap, 4);
+    CHECK(v.ncon.at(0)[0] == kept);
+    CHECK(v.contact_overflow.at(0)[0] == 4 - kept);
+    CHECK(((v.warning_flags.at(0)[0] & stampede::kern::kWarnContactOverflow) != 0) == (ccap < 4));
+    for (int c = 0; c < kept; c++) CHECK(v.contact_dist.at(0)[c] == Approx(md.d->contact[c].dist));
+    stampede::kern::constraint::make_constraint_world(model.view(), v, 0);
+    // 4 rows per contact: one contact fits in 6 rows, the others are counted
+    CHECK(v.nefc.at(0)[0] == 4);
+    CHECK(v.efc_overflow.at(0)[0] == 4 * (kept - 1));
+    CHECK((v.warning_flags.at(0)[0] & stampede::kern::kWarnConstraintOverflow) != 0);
+    CHECK(v.contact_efc_address.at(0)[0] == 0);
+    for (int c = 1; c < kept; c++) CHECK(v.contact_efc_address.at(0)[c] == -1);
+  }
 }

@@ -297,3 +297,49 @@ TEST_CASE("limits, frictionloss, condim 1 and solref/solimp variants match MuJoC
   mm.m->opt.cone = mjCONE_ELLIPTIC;
   check_model(mm.m, 300, 0.0, 0.6, 26, 1000);
 }
+
+TEST_CASE("Newton iterates like MuJoCo's: 1, 2 and 3 iterations, cold and warm", "[solver]") {
+  // with the iteration count capped the solution is not converged, so agreement to rounding
+  // shows the same warm start, Hessian, line search and step, not just the same optimum
+  MjModelPtr mm(load_file(MUJOCO_SAMPLES_DIR "/humanoid/humanoid.xml"));
+  MjDataPtr md(mj_makeData(mm.m));
+  for (int warm = 0; warm < 2; warm++) {
+    for (int iters : {1, 2, 3}) {
+      mm.m->opt.iterations = iters;
+      mm.m->opt.disableflags = warm ? 0 : mjDSBL_WARMSTART;
+      Model<double> model = compile_model<double>(mm.m);
+      Data<double> data(DataSizes::of(model.view(), 1, 500, 2000));
+      const auto& v = data.view();
+      std::mt19937 rng(100 + iters);
+      double worst = 0, moved = 0;
+      for (int s = 0; s < 50; s++) {
+        randomize(mm.m, md.d, rng, 0.1, 1.0);
+        for (int k = 0; k < s % 4; k++) mj_step(mm.m, md.d);
+        mj_forward(mm.m, md.d);
+        copy_inputs(mm.m, md.d, v);
+        stampede::kern::constraint::collision_world(model.view(), v, 0);
+        stampede::kern::constraint::make_constraint_world(model.view(), v, 0);
+        REQUIRE(v.nefc.at(0)[0] == md.d->nefc);
+        for (int i = 0; i < md.d->nefc; i++) {
+          stampede::kern::constraint::constraint_reference_row(model.view(), v, 0, i);
+        }
+        stampede::kern::constraint::solve_newton_world(model.view(), v, 0);
+        INFO("warm " << warm << ", iterations " << iters << ", state " << s);
+        CHECK(v.solver_niter.at(0)[0] == md.d->solver_niter[0]);
+        double err = 0, scale = 0, dist = 0;
+        for (int j = 0; j < mm.m->nv; j++) {
+          scale = std::max(scale, std::abs(md.d->qacc[j]));
+          err = std::max(err, std::abs(v.qacc.at(0)[j] - md.d->qacc[j]));
+          dist = std::max(dist, std::abs(md.d->qacc[j] - md.d->qacc_smooth[j]));
+        }
+        // rounding differences through at most 3 Newton steps (Hessian factor updated
+        // incrementally by MuJoCo, recomputed by us)
+        CHECK(err / (1 + scale) < 1e-9);
+        worst = std::max(worst, err / (1 + scale));
+        moved = std::max(moved, dist);
+      }
+      WARN("warm " << warm << ", " << iters << " iterations: max qacc error " << worst);
+      CHECK(moved > 1);  // the constraints changed the acceleration
+    }
+  }
+}

@@ -214,3 +214,16 @@ def test_gil_is_released_while_stepping():
     # with the GIL held, this loop would stall for a whole step at a time
     assert gaps.max() < 0.5 * step_time, (gaps.max(), step_time)
     e.close()
+
+
+@pytest.mark.skipif("cpu" not in stampede.devices(), reason="this build has no CPU kernel backend")
+def test_cpu_kernel_backend_steps():
+    e = stampede.make_env("h1-walk", num_envs=4, device="cpu", seed=0, num_threads=1)
+    assert e.device == "cpu"
+    rng = np.random.default_rng(2)
+    obs, _ = e.reset()
+    for _ in range(50):
+        obs, reward, terminated, truncated, info = e.step(random_actions(rng, e))
+        assert np.all(np.isfinite(obs)) and np.all(np.isfinite(reward))
+        assert not np.any(terminated & truncated)
+    e.close()

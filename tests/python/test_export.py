@@ -15,8 +15,14 @@ import subprocess
 import numpy as np
 import pytest
 
-onnx = pytest.importorskip("onnx", reason="pip install onnx (scripts/install.sh)")
-ort = pytest.importorskip("onnxruntime", reason="pip install onnxruntime (scripts/install.sh)")
+
+def _onnx():
+    return pytest.importorskip("onnx", reason="pip install onnx (scripts/install.sh)")
+
+
+def _ort():
+    return pytest.importorskip("onnxruntime", reason="pip install onnxruntime (scripts/install.sh)")
+
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BUILD = pathlib.Path(os.environ.get("STAMPEDE_BUILD_DIR", ROOT / "build"))
@@ -61,6 +67,7 @@ def _numpy_forward(p, obs):
 
 
 def test_onnx_checker_accepts_the_exported_policy(tmp_path):
+    onnx = _onnx()
     path, params = _random_policy(tmp_path)
     model = onnx.load(str(path))
     onnx.checker.check_model(model, full_check=True)  # full_check runs shape inference too
@@ -75,6 +82,7 @@ def test_onnx_checker_accepts_the_exported_policy(tmp_path):
 
 
 def test_metadata_carries_the_contract_and_its_hash(tmp_path):
+    onnx = _onnx()
     path, params = _random_policy(tmp_path)
     meta = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     contract = meta["stampede.contract"]
@@ -92,6 +100,7 @@ def test_metadata_carries_the_contract_and_its_hash(tmp_path):
 
 @pytest.mark.parametrize("activation", ["elu", "tanh", "relu"])
 def test_our_evaluator_matches_onnxruntime_and_numpy(tmp_path, activation):
+    ort = _ort()
     path, params = _random_policy(tmp_path, activation, seed=7)
     rng = np.random.default_rng(0)
     batch, obs_dim = 256, params["layer_sizes"][0]
@@ -122,7 +131,9 @@ def test_deploy_runs_a_random_policy_on_mujoco_for_two_seconds(tmp_path):
     assert r["cycles"] == 100 and r["period_s"] == pytest.approx(0.02)
     assert r["sim_time_s"] == pytest.approx(2.0) and r["physics_steps"] == 400
     assert 0 < r["latency_s"]["p50"] <= r["latency_s"]["p99"] <= r["latency_s"]["max"]
-    assert r["missed_deadlines"] == sum(e["kind"] == "deadline_miss" for e in r["events"])
+    # a loaded machine may miss deadlines: each miss is counted, the first one logged (damping)
+    assert (r["missed_deadlines"] > 0) == any(e["kind"] == "deadline_miss" for e in r["events"])
+    assert r["damping"] == bool(r["events"])
     assert 0 < r["max_torque_ratio"] <= 1.0
     assert "cycle latency (read -> write): p50" in run.stdout and "safety events:" in run.stdout
 

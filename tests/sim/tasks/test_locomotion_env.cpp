@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include "sim/mujoco_backend.h"
 #include "sim/tasks/locomotion_env.h"
 #include "sim/tasks/make_env.h"
+#include "float_backend.h"
 #include "task_fixture.h"
 
 using namespace stampede;
@@ -33,7 +35,8 @@ std::unique_ptr<LocomotionEnv<double>> make_h1_env(const H1& h1, const TaskConfi
 struct Out {
   std::vector<float> obs, final_obs, reward;
   std::vector<unsigned char> terminated, truncated;
-  Out(const rl::VecEnvBase& env)
+  explicit Out(int n) : reward(n), terminated(n), truncated(n) {}
+  explicit Out(const rl::VecEnvBase& env)
       : obs(env.num_envs() * env.obs_dim()),
         final_obs(env.num_envs() * env.obs_dim(), NAN),
         reward(env.num_envs()),
@@ -313,4 +316,100 @@ TEST_CASE("env: in free fall the PD law drives every joint to default + scale x 
     // joint damping and the coupling of the floating base leave a small steady error
     CHECK(env->backend().qpos()[m.jnt_qposadr[i]] == Approx(target).margin(0.015));
   }
+}
+
+TEST_CASE("env: the float instantiation tracks the double one on the same physics", "[tasks][env]") {
+  // LocomotionEnv<float> is what the kernel backends run; here its backend is MuJoCo with the
+  // state rounded to float at every call
+  H1 h1;
+  auto cfg = find_task_config("h1-walk");  // randomization, noise and pushes on
+  auto dbl = make_h1_env(h1, cfg, 4, 8);
+  LocomotionEnv<float> flt(std::make_unique<test::FloatBackend>(sim::make_mujoco_backend(h1.model.get(), 4, 1)),
+                           h1.spec, cfg, 8);
+  REQUIRE(flt.obs_dim() == dbl->obs_dim());
+  Out a(*dbl), b(flt);
+  dbl->reset(a.obs.data());
+  flt.reset(b.obs.data());
+  // same random draws (float rounding of the draws aside): the same initial observations
+  for (size_t i = 0; i < a.obs.size(); ++i) CHECK(b.obs[i] == Approx(a.obs[i]).margin(1e-5));
+  std::vector<float> act(4 * 19);
+  double max_diff = 0;
+  for (int t = 0; t < 10; ++t) {
+    for (size_t i = 0; i < act.size(); ++i) act[i] = 0.3f * std::sin(0.37f * i + t);
+    a.step(*dbl, act);
+    b.step(flt, act);
+    // the float state's rounding (1e-7 relative), amplified by 10 steps of contact dynamics
+    for (size_t i = 0; i < a.obs.size(); ++i) {
+      CHECK(b.obs[i] == Approx(a.obs[i]).margin(1e-4));
+      max_diff = std::max(max_diff, std::abs(double(b.obs[i]) - a.obs[i]));
+    }
+    for (int w = 0; w < 4; ++w) {
+      CHECK(b.reward[w] == Approx(a.reward[w]).margin(1e-5));
+      CHECK(b.terminated[w] == a.terminated[w]);
+    }
+  }
+  // measured 1.2e-6 at most: the 1e-4 margin leaves room for chaotic contact events
+  CHECK(max_diff > 0);  // the float path really ran on rounded state
+}
+
+namespace {
+
+// the same 1 s of standing and swaying on MuJoCo and on the CPU kernel backend; false when this
+// build has no CPU kernel backend
+bool run_cpu_and_reference(Out& a, Out& b, const std::function<void(int)>& check_step,
+                           std::unique_ptr<LocomotionVecEnv>& ref, std::unique_ptr<LocomotionVecEnv>& cpu) {
+  const auto devices = available_devices();
+  if (std::find(devices.begin(), devices.end(), "cpu") == devices.end()) return false;
+  auto cfg = h1_quiet();
+  ref = make_locomotion_vec_env("h1-walk", 2, "mujoco", 9, &cfg, 1);
+  cpu = make_locomotion_vec_env("h1-walk", 2, "cpu", 9, &cfg, 1);
+  a = Out(*ref);
+  b = Out(*cpu);
+  ref->reset(a.obs.data());
+  cpu->reset(b.obs.data());
+  std::vector<float> act(2 * 19);
+  for (int t = 0; t < 50; ++t) {
+    for (size_t i = 0; i < act.size(); ++i) act[i] = 0.2f * std::sin(0.37f * i + 0.1f * t);
+    a.step(*ref, act);
+    b.step(*cpu, act);
+    check_step(t);
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("env: on the CPU kernel backend the task's state tracks the MuJoCo reference", "[tasks][env]") {
+  std::unique_ptr<LocomotionVecEnv> ref, cpu;
+  Out a(1), b(1);
+  double max_diff = 0;
+  const bool ran = run_cpu_and_reference(a, b, [&](int) {
+    for (int w = 0; w < 2; ++w) {
+      REQUIRE(a.terminated[w] == 0);
+      REQUIRE(b.terminated[w] == 0);
+    }
+    for (size_t i = 0; i < a.obs.size(); ++i)
+      max_diff = std::max(max_diff, std::abs(double(b.obs[i]) - a.obs[i]));
+  }, ref, cpu);
+  if (!ran) {
+    WARN("skipped: this build has no CPU kernel backend (sim/make_backend.h)");
+    return;
+  }
+  CHECK(cpu->device() == "cpu");
+  INFO("max |obs_cpu - obs_mujoco| over 1 s: " << max_diff);
+  // a float engine with its own contact solver against MuJoCo's; measured 2.4e-6
+  CHECK(max_diff < 1e-3);
+}
+
+// [!mayfail]: the CPU backend's step() reports the contacts of the new state with zero forces
+// (MuJoCo's reports the last substep's contacts with their solved forces), so the foot-contact
+// terms differ. Remove the tag once con_force after step() carries the solved forces.
+TEST_CASE("env: on the CPU kernel backend the rewards track the MuJoCo reference", "[tasks][env][!mayfail]") {
+  std::unique_ptr<LocomotionVecEnv> ref, cpu;
+  Out a(1), b(1);
+  const bool ran = run_cpu_and_reference(a, b, [&](int t) {
+    INFO("step " << t);
+    for (int w = 0; w < 2; ++w) CHECK(b.reward[w] == Approx(a.reward[w]).margin(1e-4));
+  }, ref, cpu);
+  if (!ran) WARN("skipped: this build has no CPU kernel backend (sim/make_backend.h)");
 }
