@@ -184,6 +184,7 @@ void write_file(const std::string& path, const Checkpoint& ck) {
   w.dataset(norm, "mean", H5T_NATIVE_DOUBLE, s.obs_mean.data(), {s.obs_mean.size()});
   w.dataset(norm, "var", H5T_NATIVE_DOUBLE, s.obs_var.data(), {s.obs_var.size()});
   w.attr(norm, "count", s.obs_count);
+  w.attr(norm, "eps", s.obs_eps);
   // rng
   const hid_t rng = w.group("rng");
   w.dataset(rng, "state", H5T_NATIVE_UINT64, s.rng.data(), {4});
@@ -245,6 +246,7 @@ Checkpoint load_checkpoint(const std::string& path) {
   s.obs_mean = r.dataset<double>("/normalizer/mean", H5T_NATIVE_DOUBLE, ck.obs_dim);
   s.obs_var = r.dataset<double>("/normalizer/var", H5T_NATIVE_DOUBLE, ck.obs_dim);
   s.obs_count = r.attr_double("/normalizer", "count");
+  s.obs_eps = r.attr_double("/normalizer", "eps");
   const auto rng = r.dataset<uint64_t>("/rng/state", H5T_NATIVE_UINT64, 4);
   for (int i = 0; i < 4; ++i) s.rng[i] = rng[i];
   return ck;

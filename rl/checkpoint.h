@@ -9,7 +9,9 @@
 //   /optimizer/exp_avg       float (num_params) Adam first moment, flat-vector order
 //   /optimizer/exp_avg_sq    float (num_params) Adam second moment
 //   /optimizer               attributes step (int64), learning_rate (double)
-//   /normalizer/mean, /var   double (obs_dim); attribute count (double)
+//   /normalizer/mean, /var   double (obs_dim); attributes count (double) and eps (double):
+//                            y = (x - mean) / (sqrt(var) + eps) when
+//                            config algorithm.normalize_observations is true, else y = x
 //   /rng/state               uint64 (4) xoshiro256++ state of the learner
 #pragma once
 

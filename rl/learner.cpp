@@ -1,6 +1,7 @@
 // rl/learner.cpp — backend selection.
 #include "rl/learner.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #ifdef STAMPEDE_WITH_CUDA
@@ -8,6 +9,13 @@
 #endif
 
 namespace stampede::rl {
+
+double scheduled_learning_rate(const AlgorithmConfig& a, double lr, double kl) {
+  if (a.schedule != "adaptive") return lr;
+  if (kl > 2.0 * a.desired_kl) return std::max(a.min_learning_rate, lr / 1.5);
+  if (kl < 0.5 * a.desired_kl && kl > 0.0) return std::min(a.max_learning_rate, lr * 1.5);
+  return lr;
+}
 
 bool cuda_available(std::string* why) {
 #ifdef STAMPEDE_WITH_CUDA

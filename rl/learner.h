@@ -45,6 +45,7 @@ struct LearnerState {
   double learning_rate = 0;             // current (adaptive) learning rate
   std::vector<double> obs_mean, obs_var;  // (obs_dim) observation normalizer
   double obs_count = 0;                 // samples merged into the normalizer
+  double obs_eps = 1e-2;                // normalizer: y = (x - mean) / (sqrt(var) + obs_eps)
   std::array<uint64_t, 4> rng{};        // sampling / minibatch RNG state
 };
 
@@ -80,6 +81,11 @@ class PpoLearner {
   // the rollout as host arrays, for tests and inspection (nullptr where it lives on a device)
   virtual const RolloutStorage* host_storage() const { return nullptr; }
 };
+
+// the learning rate after a minibatch whose policy moved `kl` away from the sampling policy:
+// schedule "adaptive" divides it by 1.5 when kl > 2 desired_kl and multiplies it by 1.5 when
+// 0 < kl < desired_kl / 2, within [min_learning_rate, max_learning_rate]; "fixed" keeps it
+double scheduled_learning_rate(const AlgorithmConfig& a, double lr, double kl);
 
 // the learner for cfg.runner.device ("cpu"; "cuda" throws a clear error while no CUDA backend
 // or no GPU is present)

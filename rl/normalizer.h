@@ -21,6 +21,7 @@ class ObsNormalizer {
   const std::vector<double>& mean() const { return mean_; }
   const std::vector<double>& var() const { return var_; }
   double count() const { return count_; }
+  double eps() const { return eps_; }
   void set_state(std::vector<double> mean, std::vector<double> var, double count);
 
  private:

@@ -129,13 +129,8 @@ class CpuPpoLearner final : public PpoLearner {
       for (int m = 0; m < a.num_mini_batches; ++m) {
         double kl = 0;
         const PpoLossTerms t = minibatch_gradient(perm.data() + m * mb_size, mb_size, &kl);
-        // adaptive schedule: KL of the current policy against the sampling policy, before the step
-        if (a.schedule == "adaptive") {
-          if (kl > 2.0 * a.desired_kl)
-            adam_.set_lr(std::max(a.min_learning_rate, adam_.lr() / 1.5));
-          else if (kl < 0.5 * a.desired_kl && kl > 0.0)
-            adam_.set_lr(std::min(a.max_learning_rate, adam_.lr() * 1.5));
-        }
+        // learning rate for this step from the KL of the current policy against the sampling one
+        adam_.set_lr(scheduled_learning_rate(a, adam_.lr(), kl));
         st.grad_norm += clip_grad_norm(grads_.data(), grads_.size(), a.max_grad_norm);
         adam_.step(params_.data(), grads_.data());
         st.surrogate_loss += t.surrogate;
@@ -181,6 +176,7 @@ class CpuPpoLearner final : public PpoLearner {
     s.obs_mean = normalizer_.mean();
     s.obs_var = normalizer_.var();
     s.obs_count = normalizer_.count();
+    s.obs_eps = normalizer_.eps();
     s.rng = rng_.state();
     return s;
   }

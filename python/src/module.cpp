@@ -195,6 +195,8 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("control_dt", [](const PyVecEnv& s) { return s.env().control_dt(); })
       .def_property_readonly("contract_hash", [](const PyVecEnv& s) { return s.env().contract_hash(); })
       .def_property_readonly("reward_term_names", [](const PyVecEnv& s) { return s.env().reward_term_names(); })
+      .def_property_readonly("observation_terms", [](const PyVecEnv& s) { return s.env().observation_terms(); },
+                             "[(term, size), ...] in observation order (robot.yaml's layout)")
       .def("__repr__", [](const PyVecEnv& s) {
         return "<stampede.VecEnv task='" + s.task() + "' num_envs=" + std::to_string(s.env().num_envs()) +
                " device='" + s.env().device() + "'>";

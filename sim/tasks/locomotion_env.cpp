@@ -220,6 +220,13 @@ void LocomotionEnv<Real>::seed(uint64_t seed) {
 }
 
 template <class Real>
+std::vector<std::pair<std::string, int>> LocomotionEnv<Real>::observation_terms() const {
+  std::vector<std::pair<std::string, int>> out;
+  for (const auto& t : spec_.observation) out.emplace_back(t.term, t.size);
+  return out;
+}
+
+template <class Real>
 std::vector<std::string> LocomotionEnv<Real>::reward_term_names() const {
   std::vector<std::string> names;
   for (int t = 0; t < kNumRewardTerms; ++t) names.push_back(reward_term_name(t));

@@ -51,6 +51,7 @@ class LocomotionEnv final : public LocomotionVecEnv {
   std::vector<std::string> reward_term_names() const override;
   void reward_terms_out(float* out) const override;
   void seed(uint64_t seed) override;
+  std::vector<std::pair<std::string, int>> observation_terms() const override;
 
   // per-term weighted rewards of the last step, (num_envs, kNumRewardTerms)
   const Real* reward_terms() const { return data_.reward_terms; }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "rl/env.h"
@@ -23,6 +24,8 @@ class LocomotionVecEnv : public rl::VecEnvBase {
   virtual void reward_terms_out(float* out) const = 0;
   // restart every world's random stream from a seed (the next reset draws from it)
   virtual void seed(uint64_t seed) = 0;
+  // the observation layout: (robot.yaml term, components) in order; sizes sum to obs_dim()
+  virtual std::vector<std::pair<std::string, int>> observation_terms() const = 0;
 };
 
 }  // namespace stampede::sim::tasks

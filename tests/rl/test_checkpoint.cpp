@@ -73,6 +73,7 @@ TEST_CASE("a checkpoint round-trips exactly", "[rl][checkpoint]") {
   CHECK(back.learner.obs_mean == ck.learner.obs_mean);
   CHECK(back.learner.obs_var == ck.learner.obs_var);
   CHECK(back.learner.obs_count == 1234);
+  CHECK(back.learner.obs_eps == 1e-2);
   CHECK(back.learner.rng == ck.learner.rng);
   REQUIRE(back.learner.tensors.size() == ck.learner.tensors.size());
   for (std::size_t i = 0; i < back.learner.tensors.size(); ++i) {

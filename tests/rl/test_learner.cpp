@@ -9,6 +9,7 @@
 
 #include "rl/checkpoint.h"
 #include "rl/learner.h"
+#include "rl/normalizer.h"
 #include "rl/runner.h"
 #include "rl/tasks.h"
 
@@ -128,6 +129,21 @@ TEST_CASE("one thread and two threads compute the same update to float rounding"
   CHECK(s1.kl == Approx(s2.kl).epsilon(1e-3));
 }
 
+TEST_CASE("adaptive-KL learning rate rule", "[rl][learner]") {
+  AlgorithmConfig a;  // desired KL 0.01, bounds [1e-5, 1e-2]
+  CHECK(scheduled_learning_rate(a, 1e-3, 0.03) == Approx(1e-3 / 1.5));   // kl > 2 desired
+  CHECK(scheduled_learning_rate(a, 1e-3, 0.021) == Approx(1e-3 / 1.5));
+  CHECK(scheduled_learning_rate(a, 1e-3, 0.02) == 1e-3);                 // within [desired/2, 2 desired]
+  CHECK(scheduled_learning_rate(a, 1e-3, 0.01) == 1e-3);
+  CHECK(scheduled_learning_rate(a, 1e-3, 0.005) == 1e-3);
+  CHECK(scheduled_learning_rate(a, 1e-3, 0.004) == Approx(1.5e-3));     // kl < desired / 2
+  CHECK(scheduled_learning_rate(a, 1e-3, 0.0) == 1e-3);                  // no measurement, no change
+  CHECK(scheduled_learning_rate(a, 1.2e-5, 1.0) == 1e-5);                // lower bound
+  CHECK(scheduled_learning_rate(a, 9e-3, 1e-6) == 1e-2);                 // upper bound
+  a.schedule = "fixed";
+  CHECK(scheduled_learning_rate(a, 1e-3, 1.0) == 1e-3);
+}
+
 TEST_CASE("the adaptive schedule moves the learning rate within its bounds; fixed keeps it", "[rl][learner]") {
   for (const std::string schedule : {"adaptive", "fixed"}) {
     PpoConfig cfg = small_config(64, 1);
@@ -171,4 +187,51 @@ TEST_CASE("Brax-style check: PPO solves the target task", "[rl][learner][learnin
   INFO("deterministic |a - t| = " << err << ", training step reward " << step_reward.back() << ", " << seconds << " s");
   CHECK(err < 0.1);
   CHECK(step_reward.back() > step_reward.front() + 0.3);
+}
+
+TEST_CASE("the running normalizer equals the statistics of all data seen", "[rl][normalizer]") {
+  ObsNormalizer n(2);
+  Rng rng(4);
+  std::vector<float> all;
+  for (int batch : {1, 7, 30, 2}) {
+    std::vector<float> x(batch * 2);
+    for (int i = 0; i < batch; ++i) {
+      x[2 * i] = static_cast<float>(3.0 + 2.0 * rng.normal());
+      x[2 * i + 1] = static_cast<float>(-1.0 + 0.5 * rng.normal());
+    }
+    n.update(x.data(), batch);
+    all.insert(all.end(), x.begin(), x.end());
+  }
+  const int count = static_cast<int>(all.size() / 2);
+  REQUIRE(n.count() == count);
+  for (int j = 0; j < 2; ++j) {
+    double m = 0, v = 0;
+    for (int i = 0; i < count; ++i) m += all[2 * i + j];
+    m /= count;
+    for (int i = 0; i < count; ++i) v += (all[2 * i + j] - m) * (all[2 * i + j] - m);
+    v /= count;
+    CHECK(n.mean()[j] == Approx(m).epsilon(1e-12));
+    CHECK(n.var()[j] == Approx(v).epsilon(1e-12));
+  }
+  // y = (x - mean) / (std + 0.01)
+  const float x[2] = {5.0f, 0.0f};
+  float y[2];
+  n.normalize(x, y, 1);
+  CHECK(y[0] == Approx((5.0 - n.mean()[0]) / (std::sqrt(n.var()[0]) + 0.01)).epsilon(1e-6));
+}
+
+TEST_CASE("a checkpoint from another robot contract is refused", "[rl][checkpoint]") {
+  PpoConfig cfg = small_config(8, 1);
+  const auto dir = std::filesystem::temp_directory_path() / ("stampede_contract_" + std::to_string(::getpid()));
+  OnPolicyRunner runner(cfg, make_env("target", 8, "cpu", 1), dir.string());
+  Checkpoint ck;
+  ck.obs_dim = 3;
+  ck.act_dim = 3;
+  ck.contract_hash = "deadbeef";
+  ck.config_yaml = config_to_yaml(cfg);
+  ck.learner = runner.learner().state();
+  const std::string path = checkpoint_path(dir.string(), 1);
+  save_checkpoint(path, ck);
+  CHECK_THROWS_WITH(runner.load(path), Catch::Contains("deadbeef") && Catch::Contains("contract"));
+  std::filesystem::remove_all(dir);
 }

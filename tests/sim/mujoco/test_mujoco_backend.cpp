@@ -202,13 +202,18 @@ TEST_CASE("mujoco backend: worlds step bit-identically to a serial mj_step loop"
 
   // long enough for every humanoid to fall and touch the floor; some calls take 3 substeps
   int contacts_seen = 0;
+  double normal_force = 0;
   for (int call = 0; call < 150; ++call) {
     const int nstep = call % 10 == 9 ? 3 : 1;
     step_both(b, o, c, nstep);
-    for (int w = 0; w < nworld; ++w) require_world_equal(b, w, o, w);
+    for (int w = 0; w < nworld; ++w) {
+      require_world_equal(b, w, o, w);
+      for (int i = 0; i < b.ncon()[w]; ++i) normal_force += b.con_force()[3 * (w * 64 + i)];
+    }
     contacts_seen += total_contacts(b);
   }
   REQUIRE(contacts_seen > 0);
+  REQUIRE(normal_force > 0);  // the floor carries the fallen humanoids
   for (int w = 0; w < nworld; ++w) {
     REQUIRE(b.warnings()[w].nan_reset == 0);
     REQUIRE(b.warnings()[w].contact_overflow == 0);
