@@ -13,7 +13,7 @@ namespace stampede::kern {
 // mj_fwdActuation: clamp ctrl, length/velocity = gear * joint position/velocity,
 // force = gain * ctrl + bias (clamped), qfrc_actuator = gear * force, clamped per joint
 template <class Real, class Team>
-SP_HD void actuation(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
+SP_STAGE void actuation(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
   const Real* qpos = d.qpos.at(w);
   const Real* qvel = d.qvel.at(w);
   const Real* ctrl_in = d.ctrl.at(w);
@@ -107,7 +107,7 @@ SP_HD void add_xfrc(const ModelView<Real>& m, const DataView<Real>& d, int w, Re
 // mj_fwdAcceleration: qfrc_smooth = passive - bias + applied + actuator + J' xfrc;
 // qacc_smooth = M^-1 qfrc_smooth
 template <class Real, class Team>
-SP_HD void fwd_acceleration(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
+SP_STAGE void fwd_acceleration(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
   Real* smooth = d.qfrc_smooth.at(w);
   Real* qacc_smooth = d.qacc_smooth.at(w);
   const Real* passive = d.qfrc_passive.at(w);

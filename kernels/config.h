@@ -13,6 +13,14 @@
 #define SP_RESTRICT __restrict__
 #endif
 
+// a pipeline stage: compiled once per precision on the device and called, not inlined, from
+// the stage and pipeline kernels (keeps kernels small and ptxas fast); inlinable on the CPU
+#if defined(__CUDACC__)
+#define SP_STAGE __host__ __device__ __noinline__
+#else
+#define SP_STAGE
+#endif
+
 #if defined(__CUDA_ARCH__)
 #define SP_ON_DEVICE 1
 #else

@@ -36,7 +36,7 @@ struct SmoothOnly {
   template <class Real, class Team>
   SP_HD static void velocity(const ModelView<Real>&, const DataView<Real>&, int, Team&) {}
   template <class Real, class Team>
-  SP_HD static void solve(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
+  SP_STAGE static void solve(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
     const Real* qacc_smooth = d.qacc_smooth.at(w);
     Real* qacc = d.qacc.at(w);
     Real* qfrc_constraint = d.qfrc_constraint.at(w);

@@ -15,7 +15,7 @@ namespace stampede::kern {
 
 // mj_crb: crb = subtree sums of cinert, then M(i, j) = cdof_j . (crb_body(i) cdof_i) on ancestors
 template <class Real, class Team>
-SP_HD void crb(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
+SP_STAGE void crb(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
   Real* crb = d.crb.at(w);
   const Real* cinert = d.cinert.at(w);
   const Real* cdof = d.cdof.at(w);
@@ -72,7 +72,7 @@ SP_HD void solve_ldl(Real* x, const Real* ld, const Real* diaginv, const int* do
 
 // mj_factorM: qLD = factor(qM)
 template <class Real, class Team>
-SP_HD void factor_m(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
+SP_STAGE void factor_m(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
   const int nv = m.nv;
   const Real* qM = d.qM.at(w);
   Real* qLD = d.qLD.at(w);

@@ -40,7 +40,7 @@ SP_HD SP_INLINE bool implicit_damping(const ModelView<Real>& m, int w) {
 
 // mj_Euler: advance qvel, qpos and time by one step from qacc (and qfrc_constraint)
 template <class Real, class Team>
-SP_HD void euler(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
+SP_STAGE void euler(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
   const int nv = m.nv;
   const Real h = m.opt.timestep;
   Real* qacc_int = d.qacc_integrate.at(w);

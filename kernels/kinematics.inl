@@ -77,7 +77,7 @@ SP_HD SP_INLINE void body_frame(const ModelView<Real>& m, const DataView<Real>& 
 
 // mj_kinematics: body frames level by level, then inertial, geom and site frames
 template <class Real, class Team>
-SP_HD void kinematics(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
+SP_STAGE void kinematics(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
   team.single([&] {
     Real* xpos = d.xpos.at(w); Real* xquat = d.xquat.at(w); Real* xmat = d.xmat.at(w);
     Real* xipos = d.xipos.at(w); Real* ximat = d.ximat.at(w);
@@ -162,7 +162,7 @@ SP_HD SP_INLINE void joint_cdof(const ModelView<Real>& m, const DataView<Real>& 
 
 // mj_comPos: subtree masses and centres of mass, com-frame inertias, motion dofs
 template <class Real, class Team>
-SP_HD void com_pos(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
+SP_STAGE void com_pos(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
   const Real* body_mass = m.body_mass.at(w);
   const Real* body_inertia = m.body_inertia.at(w);
   Real* smass = d.subtree_mass.at(w);

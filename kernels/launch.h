@@ -148,8 +148,9 @@ struct CudaExec {
   int warps_per_block = 4;  // worlds per block
 };
 
+// fn is __grid_constant__: the stages take its captured views by reference without a copy
 template <class F>
-__global__ void world_kernel(int nworld, F fn) {
+__global__ void world_kernel(int nworld, const __grid_constant__ F fn) {
   int w = static_cast<int>((blockIdx.x * blockDim.x + threadIdx.x) / kTeamWidth);
   if (w >= nworld) return;  // uniform over the warp
   WarpTeam team;

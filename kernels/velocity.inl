@@ -54,7 +54,7 @@ SP_HD SP_INLINE void body_velocity(const ModelView<Real>& m, const DataView<Real
 
 // mj_comVel, level by level
 template <class Real, class Team>
-SP_HD void com_vel(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
+SP_STAGE void com_vel(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
   team.single([&] { zero_n(d.cvel.at(w), 6); });
   for (int lev = 1; lev < m.nlevel; ++lev) {
     int adr = m.level_bodyadr[lev];
@@ -92,7 +92,7 @@ SP_HD SP_INLINE void joint_spring(const ModelView<Real>& m, const Real* qpos, Re
 
 // mj_passive: joint springs and dof dampers
 template <class Real, class Team>
-SP_HD void passive(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
+SP_STAGE void passive(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
   const Real* qpos = d.qpos.at(w);
   const Real* qvel = d.qvel.at(w);
   const Real* damping = m.dof_damping.at(w);
@@ -112,7 +112,7 @@ SP_HD void passive(const ModelView<Real>& m, const DataView<Real>& d, int w, Tea
 
 // mj_rne(flg_acc = 0): qfrc_bias = C(q, v) including gravity
 template <class Real, class Team>
-SP_HD void rne(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
+SP_STAGE void rne(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
   const Real* qvel = d.qvel.at(w);
   const Real* cinert = d.cinert.at(w);
   const Real* cvel = d.cvel.at(w);
