@@ -3,6 +3,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <charconv>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -142,7 +143,6 @@ void apply_override(PpoConfig& cfg, const std::string& assignment) {
 
 std::string config_to_yaml(const PpoConfig& cfg) {
   YAML::Emitter out;
-  out.SetDoublePrecision(17);
   out << YAML::BeginMap;
   std::string open;
   visit_fields(cfg, [&](const char* s, const char* k, const auto& field) {
@@ -153,8 +153,14 @@ std::string config_to_yaml(const PpoConfig& cfg) {
     }
     out << YAML::Key << k << YAML::Value;
     using T = std::decay_t<decltype(field)>;
-    if constexpr (std::is_same_v<T, std::vector<int>>)
+    if constexpr (std::is_same_v<T, std::vector<int>>) {
       out << YAML::Flow << field;
+    } else if constexpr (std::is_floating_point_v<T>) {
+      // the shortest text that reads back to the same double (0.2, not 0.20000000000000001)
+      char buf[64];
+      const auto res = std::to_chars(buf, buf + sizeof(buf), field);
+      out << std::string(buf, res.ptr);
+    }
     else
       out << field;
   });

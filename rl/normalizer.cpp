@@ -46,13 +46,14 @@ void ObsNormalizer::normalize(const float* x, float* y, int n) const {
     }
 }
 
-void ObsNormalizer::set_state(std::vector<double> mean, std::vector<double> var, double count) {
+void ObsNormalizer::set_state(std::vector<double> mean, std::vector<double> var, double count, double eps) {
   if (mean.size() != mean_.size() || var.size() != var_.size())
     throw std::invalid_argument("normalizer state: expected dimension " + std::to_string(dim()) +
                                 ", got " + std::to_string(mean.size()));
   mean_ = std::move(mean);
   var_ = std::move(var);
   count_ = count;
+  eps_ = eps;
 }
 
 }  // namespace stampede::rl

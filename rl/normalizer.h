@@ -22,7 +22,7 @@ class ObsNormalizer {
   const std::vector<double>& var() const { return var_; }
   double count() const { return count_; }
   double eps() const { return eps_; }
-  void set_state(std::vector<double> mean, std::vector<double> var, double count);
+  void set_state(std::vector<double> mean, std::vector<double> var, double count, double eps);
 
  private:
   std::vector<double> mean_;  // (dim) running mean

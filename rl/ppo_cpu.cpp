@@ -188,7 +188,7 @@ class CpuPpoLearner final : public PpoLearner {
                                   " (different obs/act sizes or hidden layers?)");
     params_.assign(s.params.begin(), s.params.end());
     adam_.set_state(s.adam_exp_avg, s.adam_exp_avg_sq, s.adam_step, s.learning_rate);
-    normalizer_.set_state(s.obs_mean, s.obs_var, s.obs_count);
+    normalizer_.set_state(s.obs_mean, s.obs_var, s.obs_count, s.obs_eps);
     rng_.set_state(s.rng);
     storage_.clear();
     returns_ready_ = false;
