@@ -160,9 +160,9 @@ std::string config_to_yaml(const PpoConfig& cfg) {
       char buf[64];
       const auto res = std::to_chars(buf, buf + sizeof(buf), field);
       out << std::string(buf, res.ptr);
-    }
-    else
+    } else {
       out << field;
+    }
   });
   out << YAML::EndMap << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <limits>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "rl/tfevents.h"
 
@@ -99,6 +101,9 @@ OnPolicyRunner::OnPolicyRunner(const PpoConfig& cfg, std::unique_ptr<VecEnvBase>
   validate_config(cfg_);
   const int N = env_->num_envs(), O = env_->obs_dim(), A = env_->act_dim();
   cfg_.runner.num_envs = N;
+  // the thread count shapes float sums: record the one used, so a resumed run repeats it
+  if (cfg_.runner.num_threads == 0)
+    cfg_.runner.num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   learner_ = make_learner(cfg_, N, O, A);
   obs_.resize(static_cast<std::size_t>(N) * O);
   final_obs_.resize(obs_.size());

@@ -9,7 +9,7 @@ DEB_PACKAGES=(
   libmujoco-samples
 )
 PIP_PACKAGES=(
-  "mujoco-core==4.0.0" numpy pytest onnx onnxruntime
+  "mujoco-core==4.0.0" numpy pytest onnx onnxruntime tensorboard
 )
 
 need=()
