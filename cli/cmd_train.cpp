@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "command.h"
 #include "rl/checkpoint.h"
 #include "rl/config.h"
+#include "rl/dist/dist.h"
 #include "rl/runner.h"
 #include "rl/tasks.h"
 
@@ -72,9 +74,18 @@ options:
   --run-dir DIR          where to write the run (default runs/<task>-<date>-<time>)
   --checkpoint-every K   checkpoint every K iterations (default 50); always at exit and on Ctrl-C
   --quiet                no progress output
+  --dist auto|local|mpi|nccl
+                         data-parallel transport (default auto: mpi when started by mpirun with
+                         several processes, else local); see docs/DISTRIBUTED.md
+  --dist-timeout S       a collective that waits longer than S seconds ends the whole job with an
+                         error naming the rank(s) that did not arrive (default 120)
   -h, --help             this help
 
 Ctrl-C stops after the current iteration and writes a checkpoint; a second Ctrl-C aborts.
+
+Data-parallel: `mpirun -np K stampede train ...` trains one policy with K ranks, each stepping
+--num-envs worlds of its own (seed + rank); gradients, KL, advantage and observation statistics
+are averaged over ranks; rank 0 writes the run. --resume works with another rank count.
 )";
 
 extern "C" void on_sigint(int) {
@@ -92,9 +103,10 @@ std::string resolve_run(const std::string& run) {
 
 // the command line of `stampede train`
 struct TrainArgs {
-  std::string task, device, env_device, config_file, resume, run_dir;
+  std::string task, device, env_device, config_file, resume, run_dir, dist = "auto";
   std::vector<std::string> sets;
   long long num_envs = -1, iterations = -1, seed = -1, checkpoint_every = -1;
+  double dist_timeout = 120;
   bool quiet = false, help = false;
 };
 
@@ -127,6 +139,14 @@ TrainArgs parse_train_args(const std::vector<std::string>& args) {
     else if (a == "--run-dir") t.run_dir = value();
     else if (a == "--checkpoint-every") t.checkpoint_every = integer(1);
     else if (a == "--quiet") t.quiet = true;
+    else if (a == "--dist") t.dist = value();
+    else if (a == "--dist-timeout") {
+      const std::string v = value();
+      char* end = nullptr;
+      t.dist_timeout = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end || !(t.dist_timeout > 0))
+        throw std::invalid_argument("--dist-timeout: expected seconds > 0, got '" + v + "'");
+    }
     else throw std::invalid_argument("unknown option '" + a + "' (stampede train --help)");
   }
   return t;
@@ -164,35 +184,52 @@ rl::PpoConfig resolve_config(TrainArgs& t, std::string* checkpoint) {
   return cfg;
 }
 
-int run_train(const std::vector<std::string>& args) {
-  register_locomotion_tasks();
-  TrainArgs t = parse_train_args(args);
-  if (t.help) {
-    std::printf("%s\ntasks:\n", kTrainHelp);
-    for (const auto& [name, summary] : rl::list_tasks()) std::printf("  %-16s %s\n", name.c_str(), summary.c_str());
-    return 0;
-  }
+// training on this rank of comm's ranks
+int train(TrainArgs& t, rl::dist::Communicator* comm) {
+  const int rank = comm->rank(), ranks = comm->size();
+  const bool root = rank == 0;
   std::string checkpoint;
-  const rl::PpoConfig cfg = resolve_config(t, &checkpoint);
+  rl::PpoConfig cfg = resolve_config(t, &checkpoint);
+  // rank 0 names the run (a default name carries the time of day)
+  if (ranks > 1) {
+    uint64_t len = t.run_dir.size();
+    comm->broadcast(&len, 1, 0);
+    t.run_dir.resize(len);
+    comm->broadcast(t.run_dir.data(), len, 0);
+    rl::dist::set_failure_note(*comm, "the last checkpoint in " + t.run_dir +
+                                          "/checkpoints stays usable (stampede train --resume " + t.run_dir + ")");
+  }
+  // ranks on one machine share its cores
+  const int local_ranks = rl::dist::launch_info().local_size;
+  if (cfg.runner.num_threads == 0 && ranks > 1 && local_ranks > 1)
+    cfg.runner.num_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / local_ranks);
   const std::string& run_dir = t.run_dir;
   const std::string& env_device = t.env_device;
-  const bool quiet = t.quiet;
+  const bool quiet = t.quiet || !root;
 
-  // the env: a resumed run starts new episodes, with a seed of its own so it does not replay the first ones
-  uint64_t env_seed = cfg.runner.seed;
+  // the env: a resumed run starts new episodes, with a seed of its own so it does not replay the
+  // first ones; every rank steps its own worlds (seed + rank)
+  uint64_t env_seed = cfg.runner.seed + static_cast<uint64_t>(rank);
   if (!checkpoint.empty()) env_seed += 1000003ull * static_cast<uint64_t>(rl::load_checkpoint(checkpoint).iteration);
   auto env = rl::make_env(cfg.runner.task, cfg.runner.num_envs, env_device.empty() ? cfg.runner.device : env_device,
                           env_seed);
-  rl::OnPolicyRunner runner(cfg, std::move(env), run_dir);
+  rl::OnPolicyRunner runner(cfg, std::move(env), run_dir, comm);
   if (!checkpoint.empty()) {
     runner.load(checkpoint);
-    std::printf("resuming %s from %s (iteration %lld)\n", run_dir.c_str(), checkpoint.c_str(),
-                static_cast<long long>(runner.iterations_done()));
+    if (root)
+      std::printf("resuming %s from %s (iteration %lld)\n", run_dir.c_str(), checkpoint.c_str(),
+                  static_cast<long long>(runner.iterations_done()));
   }
   if (quiet) runner.on_iteration = [](const rl::IterationStats&) {};
-  std::printf("training %s: %d envs x %d steps per iteration, %d iterations, device %s, run %s\n",
-              cfg.runner.task.c_str(), cfg.runner.num_envs, cfg.runner.num_steps_per_env,
-              cfg.runner.max_iterations, cfg.runner.device.c_str(), run_dir.c_str());
+  if (root) {
+    std::printf("training %s: %d envs x %d steps per iteration, %d iterations, device %s, run %s\n",
+                cfg.runner.task.c_str(), cfg.runner.num_envs, cfg.runner.num_steps_per_env,
+                cfg.runner.max_iterations, cfg.runner.device.c_str(), run_dir.c_str());
+    if (ranks > 1)
+      std::printf("data-parallel: %d ranks over %s, %d envs per rank (%d in all), %d learner threads per rank\n",
+                  ranks, comm->name().c_str(), cfg.runner.num_envs, cfg.runner.num_envs * ranks,
+                  cfg.runner.num_threads);
+  }
   std::fflush(stdout);
   rl::OnPolicyRunner::stop_requested().store(false);
   auto previous = std::signal(SIGINT, on_sigint);
@@ -203,9 +240,32 @@ int run_train(const std::vector<std::string>& args) {
     throw;
   }
   std::signal(SIGINT, previous);
-  std::printf("done: %lld iterations; latest checkpoint %s\n", static_cast<long long>(runner.iterations_done()),
-              rl::latest_checkpoint(run_dir).c_str());
+  if (root)
+    std::printf("done: %lld iterations; latest checkpoint %s\n", static_cast<long long>(runner.iterations_done()),
+                rl::latest_checkpoint(run_dir).c_str());
   return rl::OnPolicyRunner::stop_requested().load() ? 130 : 0;
+}
+
+int run_train(const std::vector<std::string>& args) {
+  register_locomotion_tasks();
+  TrainArgs t = parse_train_args(args);
+  if (t.help) {
+    std::printf("%s\ntasks:\n", kTrainHelp);
+    for (const auto& [name, summary] : rl::list_tasks()) std::printf("  %-16s %s\n", name.c_str(), summary.c_str());
+    return 0;
+  }
+  // the ranks of a data-parallel run (one process: a local communicator that does nothing)
+  rl::dist::CommOptions copt;
+  copt.backend = t.dist;
+  copt.timeout_s = t.dist_timeout;
+  const auto comm = rl::dist::make_communicator(copt);
+  try {
+    return train(t, comm.get());
+  } catch (const std::exception& e) {
+    // an error on one rank must not leave the others waiting in a collective
+    if (comm->size() > 1) rl::dist::abort_job(*comm, std::string("stampede train: error: ") + e.what());
+    throw;
+  }
 }
 
 Registrar reg("train", "train a policy with PPO (run directory with checkpoints, metrics, TensorBoard)", run_train);

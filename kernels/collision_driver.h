@@ -9,7 +9,8 @@
 //
 // Filters (MuJoCo's): same weld body; both weld bodies without dofs; parent-child (weld bodies,
 // not the world) unless filterparent is disabled; <exclude> signatures; contype/conaffinity;
-// bounding spheres (rbound + margin + gap; planes by distance). Explicit pairs skip all but the
+// bounding spheres (rbound + margin + gap; planes by distance), first per body pair (all geoms
+// of a body about its origin), then per geom pair. Explicit pairs skip all but the geom-level
 // bounding-sphere test.
 //
 // Margin and gap (MuJoCo 4): a pair is detected within margin + gap; a contact with
@@ -166,7 +167,7 @@ SP_HD inline bool collision_excluded(const sim::ModelView<Real>& m, int sig) {
 
 // collide geoms g1, g2 (ipair: explicit pair or -1) and append the contacts of world w
 template <class Real>
-SP_HD inline void collide_pair(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+SP_HD SP_NOINLINE void collide_pair(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
                                int w, int g1, int g2, int ipair) {
   // geom 1 is the one of lower type (MuJoCo's pushGeomGeom)
   if (m.geom_type[g1] > m.geom_type[g2]) {
@@ -233,7 +234,7 @@ SP_HD inline void collide_pair(const sim::ModelView<Real>& m, const sim::DataVie
 
 // geom pairs of one body pair, MuJoCo's order
 template <class Real>
-SP_HD inline void collide_bodies(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+SP_HD SP_NOINLINE void collide_bodies(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
                                  int w, int b1, int b2, int pairadr_begin, int pairadr_end) {
   int adr1 = m.body_geomadr[b1], num1 = m.body_geomnum[b1];
   int adr2 = m.body_geomadr[b2], num2 = m.body_geomnum[b2];
@@ -290,9 +291,43 @@ SP_HD inline void collide_bodies(const sim::ModelView<Real>& m, const sim::DataV
   }
 }
 
+// bounding sphere of body b's geoms about the body origin: radius (inf for planes) and the
+// largest margin + gap of its geoms; pruning body pairs with it skips only geom pairs that the
+// geom-level bounding-sphere test would reject
+template <class Real>
+SP_HD inline void body_bound(const sim::ModelView<Real>& m, int b, Real* radius, Real* reach) {
+  Real r = 0, g = 0;
+  int adr = m.body_geomadr[b], num = m.body_geomnum[b];
+  for (int k = adr; k < adr + num; k++) {
+    if (m.geom_rbound[k] <= 0) {
+      r = ColConst<Real>::maxval;  // a plane
+    }
+    const Real* p = m.geom_pos + 3 * k;
+    r = col_max(r, col_sqrt(dot3(p, p)) + m.geom_rbound[k]);
+    g = col_max(g, m.geom_margin[k] + m.geom_gap[k]);
+  }
+  if (m.opt.enableflags & sim::kEnblOverride) g = col_max(g, m.opt.o_margin);
+  *radius = r;
+  *reach = g;
+}
+
+// true when bodies b1, b2 are too far apart for any of their geoms to touch
+template <class Real>
+SP_HD inline bool collision_body_far(const sim::ModelView<Real>& m, const Real* xpos, int b1,
+                                     Real r1, Real g1, int b2) {
+  Real r2, g2;
+  body_bound(m, b2, &r2, &g2);
+  Real bound = r1 + r2 + g1 + g2;
+  if (bound >= ColConst<Real>::maxval) return false;
+  bound += Real(1e-6) * bound;  // slack over the rounding of the geom-level test
+  Real dif[3];
+  sub3(dif, xpos + 3 * b1, xpos + 3 * b2);
+  return dot3(dif, dif) > bound * bound;
+}
+
 // all contacts of world w
 template <class Real>
-SP_HD inline void collision_world(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+SP_HD SP_NOINLINE void collision_world(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
                                   int w) {
   d.ncon.at(w)[0] = 0;
   d.contact_overflow.at(w)[0] = 0;
@@ -300,8 +335,11 @@ SP_HD inline void collision_world(const sim::ModelView<Real>& m, const sim::Data
     return;
   }
 
+  const Real* xpos = d.xpos.at(w);
   int pairadr = 0;
   for (int b1 = 0; b1 < m.nbody; b1++) {
+    Real r1, g1;
+    body_bound(m, b1, &r1, &g1);
     for (int b2 = b1 + 1; b2 < m.nbody; b2++) {
       int sig = (b1 << 16) + b2;
 
@@ -320,6 +358,7 @@ SP_HD inline void collision_world(const sim::ModelView<Real>& m, const sim::Data
       if (!m.body_contype_any[b1] || !m.body_contype_any[b2]) continue;
       if (collision_body_filter(m, b1, b2)) continue;
       if (m.nexclude && collision_excluded(m, sig)) continue;
+      if (collision_body_far(m, xpos, b1, r1, g1, b2)) continue;
       collide_bodies(m, d, w, b1, b2, merged_begin, pairadr);
     }
   }

@@ -6,6 +6,16 @@
 
 #include "kernels/config.h"
 
+// the large per-world stage bodies are compiled once as device functions instead of being
+// inlined into every kernel that runs the pipeline (ptxas time and code size)
+#ifndef SP_NOINLINE
+#if defined(__CUDACC__)
+#define SP_NOINLINE __noinline__
+#else
+#define SP_NOINLINE
+#endif
+#endif
+
 namespace stampede::kern::constraint {
 
 // MuJoCo's numeric constants (mjtype.h, mjmodel.h), per scalar type where MuJoCo's single

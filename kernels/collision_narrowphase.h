@@ -44,7 +44,7 @@ SP_HD inline int collision_max_contacts(int t1, int t2) {
 // collide geoms of types t1 <= t2; `margin` is the detection distance (margin + gap);
 // returns the number of contacts written to con (0 for an unsupported pair)
 template <class Real>
-SP_HD inline int collide_geoms(ContactPoint<Real>* con, int t1, int t2, Real margin,
+SP_HD SP_NOINLINE int collide_geoms(ContactPoint<Real>* con, int t1, int t2, Real margin,
                                const Real* pos1, const Real* mat1, const Real* size1,
                                const Real* pos2, const Real* mat2, const Real* size2) {
   switch (t1 * 8 + t2) {

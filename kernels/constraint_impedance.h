@@ -238,7 +238,7 @@ SP_HD inline void constraint_make_impedance(const sim::ModelView<Real>& m,
 
 // all rows of world w with their parameters (mj_makeConstraint)
 template <class Real>
-SP_HD inline void make_constraint_world(const sim::ModelView<Real>& m,
+SP_HD SP_NOINLINE void make_constraint_world(const sim::ModelView<Real>& m,
                                         const sim::DataView<Real>& d, int w) {
   d.nefc.at(w)[0] = d.ne.at(w)[0] = d.nf.at(w)[0] = d.nl.at(w)[0] = 0;
   d.efc_overflow.at(w)[0] = 0;

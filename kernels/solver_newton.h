@@ -107,7 +107,7 @@ SP_HD inline EllipticCone<Real> elliptic_cone(const sim::DataView<Real>& d, int 
 // efc_state and efc_force at jar = J qacc - aref; returns the constraint cost
 // (mj_constraintUpdate_impl); hcone: add cone Hessians of elliptic contacts to H (nv x nv)
 template <class Real>
-SP_HD inline Real solver_update_constraint(const sim::ModelView<Real>& m,
+SP_HD SP_NOINLINE Real solver_update_constraint(const sim::ModelView<Real>& m,
                                            const sim::DataView<Real>& d, int w, const Real* jar,
                                            Real* hcone) {
   int nefc = d.nefc.at(w)[0], ne = d.ne.at(w)[0], nf = d.nf.at(w)[0];
@@ -259,7 +259,7 @@ SP_HD inline Real solver_gauss(const Real* Ma, const Real* qfrc_smooth, const Re
 
 // warm start: qacc = the better of qacc_warmstart and qacc_smooth (mj_fwdConstraint's warmstart)
 template <class Real>
-SP_HD inline void solver_warmstart(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+SP_HD SP_NOINLINE void solver_warmstart(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
                                    int w) {
   int nv = m.nv;
   Real* qacc = d.qacc.at(w);
@@ -305,7 +305,7 @@ SP_HD inline void solver_warmstart(const sim::ModelView<Real>& m, const sim::Dat
 
 // H = M + J' D J over quadratic rows (+ cone Hessians), factor into solver_Hfactor
 template <class Real>
-SP_HD inline void solver_hessian(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+SP_HD SP_NOINLINE void solver_hessian(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
                                  int w) {
   int nv = m.nv, nefc = d.nefc.at(w)[0];
   Real* H = d.solver_H.at(w);
@@ -598,7 +598,7 @@ SP_HD inline bool solver_ls_bracket(const sim::ModelView<Real>& m, const sim::Da
 
 // exact line search along solver_search (PrimalSearch); returns alpha, sets improvement
 template <class Real>
-SP_HD inline Real solver_line_search(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+SP_HD SP_NOINLINE Real solver_line_search(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
                                      int w, Real scale, Real* improvement) {
   int nv = m.nv;
   Real tolerance = m.opt.tolerance * m.opt.ls_tolerance;
@@ -723,7 +723,7 @@ SP_HD inline void solver_contact_forces(const sim::ModelView<Real>& m,
 
 // the Newton solve of world w: qacc, qfrc_constraint, efc_force, efc_state
 template <class Real>
-SP_HD inline void solve_newton_world(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+SP_HD SP_NOINLINE void solve_newton_world(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
                                      int w) {
   int nv = m.nv, nefc = d.nefc.at(w)[0];
   Real* qacc = d.qacc.at(w);

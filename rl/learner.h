@@ -15,11 +15,13 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "rl/actor_critic.h"
 #include "rl/config.h"
+#include "rl/dist/communicator.h"
 #include "rl/storage.h"
 
 namespace stampede::rl {
@@ -77,6 +79,16 @@ class PpoLearner {
 
   virtual LearnerState state() const = 0;
   virtual void load_state(const LearnerState& s) = 0;
+
+  // data-parallel training (rl/dist): from now on the observation statistics, the advantage
+  // normalization, every minibatch gradient and its KL are reduced over comm's ranks (each
+  // rank's minibatch is its share of the global one), and the state is taken from rank 0 now and
+  // after every load_state (the sampling RNG of rank r > 0 derived from rank 0's). Collective:
+  // every rank calls it. comm must outlive the learner; nullptr: single process
+  virtual void set_communicator(dist::Communicator* comm) {
+    if (dist::is_distributed(comm))
+      throw std::logic_error("the " + device() + " learner has no data-parallel support");
+  }
 
   // the rollout as host arrays, for tests and inspection (nullptr where it lives on a device)
   virtual const RolloutStorage* host_storage() const { return nullptr; }

@@ -6,28 +6,57 @@
 
 namespace stampede::rl {
 
-void ObsNormalizer::update(const float* x, int n) {
-  if (n <= 0) return;
+void ObsNormalizer::update(const float* x, int n, dist::Communicator* comm) {
   const int d = dim();
   std::vector<double> bmean(d, 0.0), bvar(d, 0.0);
   // batch mean and population variance
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < d; ++j) bmean[j] += x[static_cast<std::size_t>(i) * d + j];
-  for (int j = 0; j < d; ++j) bmean[j] /= n;
-  for (int i = 0; i < n; ++i)
+  if (n > 0) {
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < d; ++j) bmean[j] += x[static_cast<std::size_t>(i) * d + j];
+    for (int j = 0; j < d; ++j) bmean[j] /= n;
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < d; ++j) {
+        const double e = x[static_cast<std::size_t>(i) * d + j] - bmean[j];
+        bvar[j] += e * e;
+      }
+    for (int j = 0; j < d; ++j) bvar[j] /= n;
+  }
+  double bn = n;
+  // several ranks: gather every rank's (n, mean, var) (a sum of slots that are zero but one's,
+  // which is exact) and merge them in rank order into the batch of all ranks
+  if (dist::is_distributed(comm)) {
+    const int K = comm->size(), stride = 1 + 2 * d;
+    std::vector<double> slots(static_cast<std::size_t>(K) * stride, 0.0);
+    double* mine = slots.data() + static_cast<std::size_t>(comm->rank()) * stride;
+    mine[0] = n;
     for (int j = 0; j < d; ++j) {
-      const double e = x[static_cast<std::size_t>(i) * d + j] - bmean[j];
-      bvar[j] += e * e;
+      mine[1 + j] = bmean[j];
+      mine[1 + d + j] = bvar[j];
     }
+    comm->allreduce_sum(slots.data(), slots.size());
+    bn = 0;
+    for (int r = 0; r < K; ++r) {
+      const double* s = slots.data() + static_cast<std::size_t>(r) * stride;
+      if (s[0] <= 0) continue;
+      const double total = bn + s[0], w = s[0] / total;
+      for (int j = 0; j < d; ++j) {
+        const double delta = s[1 + j] - bmean[j];
+        const double m = bn == 0 ? s[1 + j] : bmean[j] + delta * w;
+        bvar[j] = bn == 0 ? s[1 + d + j] : (bvar[j] * bn + s[1 + d + j] * s[0] + delta * delta * bn * w) / total;
+        bmean[j] = m;
+      }
+      bn = total;
+    }
+  }
+  if (bn <= 0) return;
   // merge with the running statistics (Chan et al.): weights count/total and n/total
-  const double total = count_ + n;
-  const double wb = n / total;
+  const double total = count_ + bn;
+  const double wb = bn / total;
   for (int j = 0; j < d; ++j) {
-    bvar[j] /= n;
     const double delta = bmean[j] - mean_[j];
     mean_[j] += delta * wb;
     var_[j] = count_ == 0 ? bvar[j]
-                          : (var_[j] * count_ + bvar[j] * n + delta * delta * count_ * wb) / total;
+                          : (var_[j] * count_ + bvar[j] * bn + delta * delta * count_ * wb) / total;
   }
   count_ = total;
 }

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "rl/dist/communicator.h"
+
 namespace stampede::rl {
 
 class ObsNormalizer {
@@ -13,8 +15,10 @@ class ObsNormalizer {
   explicit ObsNormalizer(int dim, double eps = 1e-2) : mean_(dim, 0.0), var_(dim, 1.0), eps_(eps) {}
 
   int dim() const { return static_cast<int>(mean_.size()); }
-  // merge a batch x (n, dim) into the running statistics
-  void update(const float* x, int n);
+  // merge a batch x (n, dim) into the running statistics. With a communicator of several ranks
+  // the batch is the union of every rank's x: each rank's (count, mean, M2) is gathered and
+  // merged in rank order (Chan et al.), so every rank ends with the same statistics (collective)
+  void update(const float* x, int n, dist::Communicator* comm = nullptr);
   // y (n, dim) = (x - mean) / (sqrt(var) + eps); y may alias x
   void normalize(const float* x, float* y, int n) const;
 

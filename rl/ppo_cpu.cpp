@@ -59,7 +59,7 @@ class CpuPpoLearner final : public PpoLearner {
     const int N = s.num_envs, O = s.obs_dim, A = s.act_dim;
     const std::size_t row = static_cast<std::size_t>(s.step) * N;
     // normalize (after merging this batch into the running statistics) straight into storage
-    if (cfg_.algorithm.normalize_observations) normalizer_.update(obs, N);
+    if (cfg_.algorithm.normalize_observations) normalizer_.update(obs, N, comm_);
     float* nobs = s.obs.data() + row * O;
     normalize(obs, nobs, N);
     // policy mean and value, rows over threads
@@ -110,7 +110,10 @@ class CpuPpoLearner final : public PpoLearner {
     compute_gae(s.num_steps, s.num_envs, s.rewards.data(), s.dones.data(), s.values.data(),
                 last_values.data(), cfg_.algorithm.gamma, cfg_.algorithm.lam, s.advantages.data(),
                 s.returns.data());
-    normalize_advantages(s.advantages.data(), s.size());
+    if (dist::is_distributed(comm_))
+      normalize_advantages_over_ranks(s.advantages.data(), s.size());
+    else
+      normalize_advantages(s.advantages.data(), s.size());
     returns_ready_ = true;
   }
 
@@ -128,7 +131,8 @@ class CpuPpoLearner final : public PpoLearner {
       for (std::size_t i = total - 1; i > 0; --i) std::swap(perm[i], perm[rng_.below(i + 1)]);
       for (int m = 0; m < a.num_mini_batches; ++m) {
         double kl = 0;
-        const PpoLossTerms t = minibatch_gradient(perm.data() + m * mb_size, mb_size, &kl);
+        PpoLossTerms t = minibatch_gradient(perm.data() + m * mb_size, mb_size, &kl);
+        if (dist::is_distributed(comm_)) average_over_ranks(t, kl);
         // learning rate for this step from the KL of the current policy against the sampling one
         adam_.set_lr(scheduled_learning_rate(a, adam_.lr(), kl));
         st.grad_norm += clip_grad_norm(grads_.data(), grads_.size(), a.max_grad_norm);
@@ -182,6 +186,19 @@ class CpuPpoLearner final : public PpoLearner {
   }
 
   void load_state(const LearnerState& s) override {
+    apply_state(s);
+    if (dist::is_distributed(comm_)) sync_from_root();
+  }
+
+  void set_communicator(dist::Communicator* comm) override {
+    comm_ = comm;
+    if (dist::is_distributed(comm_)) sync_from_root();
+  }
+
+  const RolloutStorage* host_storage() const override { return &storage_; }
+
+ private:
+  void apply_state(const LearnerState& s) {
     if (s.params.size() != params_.size())
       throw std::invalid_argument("learner state has " + std::to_string(s.params.size()) +
                                   " parameters, this network has " + std::to_string(params_.size()) +
@@ -194,9 +211,76 @@ class CpuPpoLearner final : public PpoLearner {
     returns_ready_ = false;
   }
 
-  const RolloutStorage* host_storage() const override { return &storage_; }
+  // data-parallel: every rank takes rank 0's parameters, optimizer and normalizer state; rank
+  // r > 0 samples with its own stream derived from rank 0's RNG. Ranks whose shapes differ
+  // (parameters, rollout or minibatch sizes) would reduce mismatched buffers: all of them throw
+  void sync_from_root() {
+    const auto& a = cfg_.algorithm;
+    const double shape[] = {static_cast<double>(params_.size()), static_cast<double>(storage_.num_envs),
+                            static_cast<double>(storage_.num_steps), static_cast<double>(a.num_mini_batches),
+                            static_cast<double>(a.num_learning_epochs), a.normalize_observations ? 1.0 : 0.0};
+    constexpr int S = sizeof(shape) / sizeof(shape[0]);
+    double root_shape[S];
+    std::copy(shape, shape + S, root_shape);
+    comm_->broadcast(root_shape, S, 0);
+    double mismatch = std::equal(shape, shape + S, root_shape) ? 0.0 : 1.0;
+    comm_->allreduce_sum(&mismatch, 1);
+    if (mismatch > 0)
+      throw std::runtime_error("data-parallel ranks differ in network, num_envs, rollout length, minibatches, "
+                               "epochs or normalization (" + std::to_string(static_cast<int>(mismatch)) +
+                               " rank(s) differ from rank 0); every rank must train with the same config");
+    LearnerState s = state();
+    comm_->broadcast(s.params.data(), s.params.size(), 0);
+    comm_->broadcast(s.adam_exp_avg.data(), s.adam_exp_avg.size(), 0);
+    comm_->broadcast(s.adam_exp_avg_sq.data(), s.adam_exp_avg_sq.size(), 0);
+    comm_->broadcast(s.obs_mean.data(), s.obs_mean.size(), 0);
+    comm_->broadcast(s.obs_var.data(), s.obs_var.size(), 0);
+    double scalars[] = {static_cast<double>(s.adam_step), s.learning_rate, s.obs_count, s.obs_eps};
+    comm_->broadcast(scalars, 4, 0);
+    comm_->broadcast(s.rng.data(), s.rng.size(), 0);
+    s.adam_step = static_cast<int64_t>(scalars[0]);
+    s.learning_rate = scalars[1];
+    s.obs_count = scalars[2];
+    s.obs_eps = scalars[3];
+    if (comm_->rank() > 0) {
+      Rng r(s.rng[0] ^ (0x9e3779b97f4a7c15ull * static_cast<uint64_t>(comm_->rank())));
+      for (int k = 0; k < 4; ++k) r.next();
+      s.rng = r.state();
+    }
+    apply_state(s);
+  }
 
- private:
+  // grads_ and the minibatch's KL and loss terms: the means over ranks (each rank's minibatch
+  // is its share, all of one size, so the mean of the rank means is the global minibatch mean)
+  void average_over_ranks(PpoLossTerms& t, double& kl) {
+    const double inv = 1.0 / comm_->size();
+    comm_->allreduce_sum(grads_.data(), grads_.size());
+    Eigen::Map<Vec>(grads_.data(), grads_.size()) *= static_cast<float>(inv);
+    double terms[] = {kl, t.surrogate, t.value, t.entropy, t.total};
+    comm_->allreduce_sum(terms, 5);
+    kl = terms[0] * inv;
+    t.surrogate = terms[1] * inv;
+    t.value = terms[2] * inv;
+    t.entropy = terms[3] * inv;
+    t.total = terms[4] * inv;
+  }
+
+  // normalize_advantages (rl/storage.h) over the advantages of every rank: the global mean and
+  // (Bessel) std, two passes as there
+  void normalize_advantages_over_ranks(float* adv, std::size_t n) {
+    double sums[2] = {0.0, static_cast<double>(n)};
+    for (std::size_t i = 0; i < n; ++i) sums[0] += adv[i];
+    comm_->allreduce_sum(sums, 2);
+    const double total = sums[1];
+    const double mean = sums[0] / total;
+    double sq = 0;
+    for (std::size_t i = 0; i < n; ++i) sq += (adv[i] - mean) * (adv[i] - mean);
+    comm_->allreduce_sum(&sq, 1);
+    const double var = sq / (total > 1 ? total - 1 : 1.0);
+    const double inv = 1.0 / (std::sqrt(var) + 1e-8);
+    for (std::size_t i = 0; i < n; ++i) adv[i] = static_cast<float>((adv[i] - mean) * inv);
+  }
+
   // y = normalized x (identity when normalization is off)
   void normalize(const float* x, float* y, int n) const {
     if (cfg_.algorithm.normalize_observations)
@@ -299,6 +383,7 @@ class CpuPpoLearner final : public PpoLearner {
   Rng rng_;
   bool returns_ready_ = false;
   int threads_ = 1;
+  dist::Communicator* comm_ = nullptr;  // data-parallel ranks (nullptr: single process)
   // per-thread scratch
   std::vector<PpoBatch<float>> batches_;
   std::vector<ThreadWork> works_;

@@ -96,8 +96,11 @@ std::string default_run_name(const std::string& task) {
   return name + "-" + buf;
 }
 
-OnPolicyRunner::OnPolicyRunner(const PpoConfig& cfg, std::unique_ptr<VecEnvBase> env, std::string run_dir)
-    : cfg_(cfg), env_(std::move(env)), run_dir_(std::move(run_dir)) {
+OnPolicyRunner::OnPolicyRunner(const PpoConfig& cfg, std::unique_ptr<VecEnvBase> env, std::string run_dir,
+                               dist::Communicator* comm)
+    : cfg_(cfg), comm_(comm), env_(std::move(env)), run_dir_(std::move(run_dir)) {
+  if (comm_) ranks_ = comm_->size();
+  if (comm_ && !comm_->is_root()) run_dir_.clear();  // rank 0 writes the run
   validate_config(cfg_);
   const int N = env_->num_envs(), O = env_->obs_dim(), A = env_->act_dim();
   cfg_.runner.num_envs = N;
@@ -105,6 +108,7 @@ OnPolicyRunner::OnPolicyRunner(const PpoConfig& cfg, std::unique_ptr<VecEnvBase>
   if (cfg_.runner.num_threads == 0)
     cfg_.runner.num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   learner_ = make_learner(cfg_, N, O, A);
+  if (comm_) learner_->set_communicator(comm_);
   obs_.resize(static_cast<std::size_t>(N) * O);
   final_obs_.resize(obs_.size());
   actions_.resize(static_cast<std::size_t>(N) * A);
@@ -180,17 +184,25 @@ IterationStats OnPolicyRunner::iteration() {
   s.update = learner_->update();
   s.time_update = seconds_since(t0);
 
+  // episode statistics over all ranks: each rank's last 100 episodes, and every reward
+  double sums[4] = {0.0, static_cast<double>(recent_returns_.size()), 0.0, reward_sum};
+  for (double r : recent_returns_) sums[0] += r;
+  for (double l : recent_lengths_) sums[2] += l;
+  if (dist::is_distributed(comm_)) comm_->allreduce_sum(sums, 4);
   const double dt = seconds_since(t_start);
+  const double samples = static_cast<double>(N) * T * ranks_;
   ++iteration_;
-  total_samples_ += static_cast<int64_t>(N) * T;
+  total_samples_ += static_cast<int64_t>(samples);
   total_time_ += dt;
   s.iteration = iteration_;
   s.total_samples = total_samples_;
   s.wall_time = total_time_;
-  s.mean_episode_return = mean_of(recent_returns_);
-  s.mean_episode_length = mean_of(recent_lengths_);
-  s.mean_step_reward = reward_sum / (static_cast<double>(N) * T);
-  s.steps_per_second = static_cast<double>(N) * T / dt;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const bool multi = dist::is_distributed(comm_);
+  s.mean_episode_return = multi ? (sums[1] > 0 ? sums[0] / sums[1] : nan) : mean_of(recent_returns_);
+  s.mean_episode_length = multi ? (sums[1] > 0 ? sums[2] / sums[1] : nan) : mean_of(recent_lengths_);
+  s.mean_step_reward = sums[3] / samples;
+  s.steps_per_second = samples / dt;
   return s;
 }
 
@@ -200,6 +212,12 @@ void OnPolicyRunner::learn() {
   int64_t last_saved = -1;
   while (iteration_ < cfg_.runner.max_iterations && !stop_requested().load()) {
     const IterationStats s = iteration();
+    // a stop requested on any rank stops every rank after this iteration
+    if (dist::is_distributed(comm_)) {
+      double stop = stop_requested().load() ? 1.0 : 0.0;
+      comm_->allreduce_sum(&stop, 1);
+      if (stop > 0) stop_requested().store(true);
+    }
     write_metrics(s);
     elapsed_ = seconds_since(t0);
     if (on_iteration)
@@ -295,11 +313,13 @@ void OnPolicyRunner::print_progress(const IterationStats& s) {
     std::snprintf(reward, sizeof(reward), "%.3f", s.mean_episode_return);
     std::snprintf(length, sizeof(length), "%.1f", s.mean_episode_length);
   }
+  char ranks[32] = "";
+  if (ranks_ > 1) std::snprintf(ranks, sizeof(ranks), " (%d ranks)", ranks_);
   char line[256];
   std::snprintf(line, sizeof(line),
-                "iteration %lld/%lld | %.0f steps/s | mean reward %s | episode length %s | ETA %s",
+                "iteration %lld/%lld | %.0f steps/s%s | mean reward %s | episode length %s | ETA %s",
                 static_cast<long long>(s.iteration), static_cast<long long>(total), s.steps_per_second,
-                reward, length, format_duration(eta).c_str());
+                ranks, reward, length, format_duration(eta).c_str());
   if (tty_)
     std::printf("\r\033[K%s", line);
   else

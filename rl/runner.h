@@ -15,6 +15,7 @@
 
 #include "rl/checkpoint.h"
 #include "rl/config.h"
+#include "rl/dist/communicator.h"
 #include "rl/env.h"
 #include "rl/learner.h"
 
@@ -38,8 +39,11 @@ struct IterationStats {
 
 class OnPolicyRunner {
  public:
-  // run_dir "" keeps nothing on disk (tests)
-  OnPolicyRunner(const PpoConfig& cfg, std::unique_ptr<VecEnvBase> env, std::string run_dir);
+  // run_dir "" keeps nothing on disk (tests). comm: data-parallel training over its ranks (each
+  // with its own env; rl/dist); only rank 0 writes run_dir, the others ignore it; sample counts,
+  // steps/s and episode statistics are over all ranks. nullptr: single process
+  OnPolicyRunner(const PpoConfig& cfg, std::unique_ptr<VecEnvBase> env, std::string run_dir,
+                 dist::Communicator* comm = nullptr);
   ~OnPolicyRunner();
 
   // restore learner and counters from a checkpoint (the config is the runner's own)
@@ -66,6 +70,8 @@ class OnPolicyRunner {
   void print_progress(const IterationStats& s);
 
   PpoConfig cfg_;
+  dist::Communicator* comm_ = nullptr;
+  int ranks_ = 1;
   std::unique_ptr<VecEnvBase> env_;
   std::unique_ptr<PpoLearner> learner_;
   std::string run_dir_;

@@ -1,7 +1,7 @@
 // tests/kernels/test_collision_driver.cpp — collision_world (filters, pairs, order, parameters)
 // against mj_collision on whole models: MuJoCo's humanoids and ours, plus small inline models
 // for <pair>, <exclude>, contype/conaffinity, priority/solmix, margin/gap and filterparent.
-// Geom poses come from MuJoCo (mj_kinematics) so this tests collision alone.
+// Body and geom poses come from MuJoCo (mj_kinematics) so this tests collision alone.
 #include <catch2/catch.hpp>
 #include <mujoco/mujoco.h>
 
@@ -95,6 +95,7 @@ void compare_state(const mjModel* mm, mjData* md, const Model<double>& model,
   mj_kinematics(mm, md);
   mj_collision(mm, md);
   const auto& v = data.view();
+  std::copy(md->xpos, md->xpos + 3 * mm->nbody, v.xpos.at(0));
   std::copy(md->geom_xpos, md->geom_xpos + 3 * mm->ngeom, v.geom_xpos.at(0));
   std::copy(md->geom_xmat, md->geom_xmat + 9 * mm->ngeom, v.geom_xmat.at(0));
   stampede::kern::constraint::collision_world(model.view(), v, 0);
@@ -234,6 +235,7 @@ TEST_CASE("contacts and constraint rows beyond capacity are counted, never writt
   for (int ccap : {3, 8}) {
     Data<double> data(DataSizes::of(model.view(), 1, ccap, 6));
     const auto& v = data.view();
+    std::copy(md.d->xpos, md.d->xpos + 3 * mm.m->nbody, v.xpos.at(0));
     std::copy(md.d->geom_xpos, md.d->geom_xpos + 3 * mm.m->ngeom, v.geom_xpos.at(0));
     std::copy(md.d->geom_xmat, md.d->geom_xmat + 9 * mm.m->ngeom, v.geom_xmat.at(0));
     std::copy(md.d->cdof, md.d->cdof + 6 * mm.m->nv, v.cdof.at(0));

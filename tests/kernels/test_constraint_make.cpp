@@ -108,6 +108,7 @@ void copy_inputs(const mjModel* mm, const mjData* md, const DataView<double>& v)
   int nv = mm->nv;
   std::copy(md->qpos, md->qpos + mm->nq, v.qpos.at(0));
   std::copy(md->qvel, md->qvel + nv, v.qvel.at(0));
+  std::copy(md->xpos, md->xpos + 3 * mm->nbody, v.xpos.at(0));
   std::copy(md->geom_xpos, md->geom_xpos + 3 * mm->ngeom, v.geom_xpos.at(0));
   std::copy(md->geom_xmat, md->geom_xmat + 9 * mm->ngeom, v.geom_xmat.at(0));
   std::copy(md->cdof, md->cdof + 6 * nv, v.cdof.at(0));

@@ -209,3 +209,37 @@ TEST_CASE("a humanoid rests on the floor for 10 s without growing penetration", 
   double z = v.qpos.at(0)[2];
   CHECK(z > 0.05);  // the torso did not sink through the floor
 }
+
+TEST_CASE("forward with constraints in float stays close to mj_forward", "[constraint]") {
+  // float runs the same algorithms in single precision: contact-stiff rows (D ~ 1e5) amplify
+  // float rounding (~1e-7) in the Newton solution; 1e-3 relative bounds what we measure (2e-5)
+  MjModelPtr mm(load_file(MUJOCO_SAMPLES_DIR "/humanoid/humanoid.xml"));
+  MjDataPtr md(mj_makeData(mm.m));
+  Model<float> model = compile_model<float>(mm.m);
+  Data<float> data(DataSizes::of(model.view(), 1, 1000, 4000));
+  const auto& v = data.view();
+  std::mt19937 rng(51);
+  CpuTeam team;
+  double worst = 0;
+  int contacts = 0;
+  for (int s = 0; s < 50; s++) {
+    randomize(mm.m, md.d, rng, 0.2, 1.3);
+    mj_forward(mm.m, md.d);
+    for (int i = 0; i < mm.m->nq; i++) v.qpos.at(0)[i] = float(md.d->qpos[i]);
+    for (int i = 0; i < mm.m->nv; i++) v.qvel.at(0)[i] = float(md.d->qvel[i]);
+    for (int i = 0; i < mm.m->nv; i++) v.qacc_warmstart.at(0)[i] = 0;
+    for (int i = 0; i < mm.m->nu; i++) v.ctrl.at(0)[i] = float(md.d->ctrl[i]);
+    stampede::kern::forward(model.view(), v, 0, team);
+    INFO("state " << s);
+    REQUIRE(v.ncon.at(0)[0] == md.d->ncon);
+    double scale = 0, err = 0;
+    for (int i = 0; i < mm.m->nv; i++) scale = std::max(scale, std::abs(md.d->qacc[i]));
+    for (int i = 0; i < mm.m->nv; i++) err = std::max(err, std::abs(double(v.qacc.at(0)[i]) - md.d->qacc[i]));
+    err /= 1 + scale;
+    CHECK(err < 1e-3);
+    worst = std::max(worst, err);
+    contacts += md.d->ncon;
+  }
+  WARN("float forward: " << contacts << " contacts, max qacc error " << worst);
+  CHECK(contacts > 50);
+}
