@@ -67,7 +67,9 @@ options:
                          (locomotion: mujoco, cpu or cuda)
   --iterations K         total iterations of the run (a resumed run continues up to K)
   --seed S               seed of the learner and the env (default 1)
-  --config FILE          YAML config (sections policy, algorithm, runner)
+  --config FILE          YAML config (sections policy, algorithm, runner); without it, a
+                         task with a CPU preset (configs/train/<task>-cpu.yaml, e.g. h1-walk)
+                         trained on --device cpu starts from that preset
   --set key=value        override one config value, e.g. --set algorithm.learning_rate=3e-4
                          or --set actor_hidden=[256,128]; repeatable; applied after --config
   --resume RUN           continue the run directory RUN from its latest checkpoint
@@ -104,6 +106,7 @@ std::string resolve_run(const std::string& run) {
 // the command line of `stampede train`
 struct TrainArgs {
   std::string task, device, env_device, config_file, resume, run_dir, dist = "auto";
+  std::string preset;  // the CPU preset the config came from ("" if none)
   std::vector<std::string> sets;
   long long num_envs = -1, iterations = -1, seed = -1, checkpoint_every = -1;
   double dist_timeout = 120;
@@ -152,8 +155,22 @@ TrainArgs parse_train_args(const std::vector<std::string>& args) {
   return t;
 }
 
-// the run's config: the checkpoint's (resume) or --config or defaults, then --set, then the
-// explicit flags; t.run_dir and *checkpoint are filled for a resumed run
+// the task's CPU preset (configs/train/<task>-cpu.yaml under the data folder), or ""
+std::string cpu_preset(const std::string& task) {
+#ifdef STAMPEDE_HAS_LOCOMOTION
+  std::error_code ec;
+  const auto path = std::filesystem::path(sim::tasks::data_dir()) / "configs" / "train" / (task + "-cpu.yaml");
+  if (!task.empty() && task.find('/') == std::string::npos && std::filesystem::is_regular_file(path, ec))
+    return path.string();
+#else
+  (void)task;
+#endif
+  return "";
+}
+
+// the run's config: the checkpoint's (resume) or --config or, on the CPU, the task's CPU preset,
+// or defaults; then --set, then the explicit flags; t.run_dir and *checkpoint are filled for a
+// resumed run, t.preset when the CPU preset was used
 rl::PpoConfig resolve_config(TrainArgs& t, std::string* checkpoint) {
   rl::PpoConfig cfg;
   if (!t.resume.empty()) {
@@ -166,6 +183,8 @@ rl::PpoConfig resolve_config(TrainArgs& t, std::string* checkpoint) {
       throw std::invalid_argument("--task " + t.task + " differs from the resumed run's task " + cfg.runner.task);
   } else if (!t.config_file.empty()) {
     cfg = rl::load_config(t.config_file);
+  } else if ((t.device.empty() || t.device == "cpu") && !(t.preset = cpu_preset(t.task)).empty()) {
+    cfg = rl::load_config(t.preset);
   }
   for (const auto& s : t.sets) rl::apply_override(cfg, s);
   if (!t.task.empty()) cfg.runner.task = t.task;
@@ -225,6 +244,7 @@ int train(TrainArgs& t, rl::dist::Communicator* comm) {
     std::printf("training %s: %d envs x %d steps per iteration, %d iterations, device %s, run %s\n",
                 cfg.runner.task.c_str(), cfg.runner.num_envs, cfg.runner.num_steps_per_env,
                 cfg.runner.max_iterations, cfg.runner.device.c_str(), run_dir.c_str());
+    if (!t.preset.empty()) std::printf("config: %s (the task's CPU preset; --config FILE replaces it)\n", t.preset.c_str());
     if (ranks > 1)
       std::printf("data-parallel: %d ranks over %s, %d envs per rank (%d in all), %d learner threads per rank\n",
                   ranks, comm->name().c_str(), cfg.runner.num_envs, cfg.runner.num_envs * ranks,

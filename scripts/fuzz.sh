@@ -58,12 +58,12 @@ for t in $TARGETS; do
     "${dict[@]}" "${dirs[@]}" >"$log" 2>&1
   rc=$?
   set -e
-  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1 || true)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
   if [ $rc -ne 0 ]; then
     status=1
     echo "fuzz: $t FAILED (exit $rc); the report:" >&2
-    grep -E "ERROR|runtime error|SUMMARY|terminate|what\(\)|Test unit written|==[0-9]+==" "$log" | head -20 >&2
+    grep -E "ERROR|runtime error|SUMMARY|terminate|what\(\)|Test unit written|Running: " "$log" | head -20 >&2 || true
     summary+=("$t: FAILED after ${runs:-?} executions; input in $artifacts/")
   else
     summary+=("$t: ${runs:-?} executions in ${SECONDS_PER_TARGET}s, coverage ${cov:-?} edges, no crash")

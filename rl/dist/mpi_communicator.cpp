@@ -102,7 +102,7 @@ struct MpiCommunicator::Impl {
   // poll req until it completes; past the deadline, name the missing ranks and end the job
   void wait(MPI_Request& req, const char* what, std::size_t count) {
     const auto t0 = Clock::now();
-    for (int spins = 0;; ++spins) {
+    for (;;) {
       int done = 0;
       check(MPI_Test(&req, &done, MPI_STATUS_IGNORE), what);
       if (done) return;
@@ -121,10 +121,12 @@ struct MpiCommunicator::Impl {
           msg += "rank 0 arrived; the missing rank(s) are named in rank 0's message";
         abort(msg + "; ending the job", 3);
       }
-      // spin briefly (a collective usually completes in microseconds), then sleep: a waiting rank
-      // must not take a core from the ranks still computing on a shared machine
-      if (spins > 200)
-        std::this_thread::sleep_for(std::chrono::microseconds(spins > 2000 ? 1000 : 50));
+      // MPI_Test is what moves a non-blocking collective on (one step of its schedule per call),
+      // so poll hot while the other ranks are likely inside it too, yielding the core to any
+      // thread that wants it; a rank that has waited long (the others are still computing) naps
+      // between polls so it does not take a core from them
+      if (waited > 0.02)
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
       else
         std::this_thread::yield();
     }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "rl/dist/dist.h"
+#include "rl/learner.h"
 #include "rl/normalizer.h"
 #include "rl/rng.h"
 #include "thread_communicator.h"
@@ -137,4 +138,30 @@ TEST_CASE("the normalizer merges every rank's batch into the statistics of all t
       CHECK(per_rank[r].var()[j] == per_rank[0].var()[j]);
     }
   }
+}
+
+TEST_CASE("the NCCL communicator needs a CUDA device and says so; with one it sums", "[rl][dist][nccl]") {
+  if (!nccl_built() || !mpi_built()) {
+    WARN("skipped: this build has no NCCL communicator (needs CUDA and MPI)");
+    return;
+  }
+  CommOptions opt;
+  opt.backend = "nccl";
+  std::string why;
+  if (!cuda_available(&why)) {
+    // a one-rank job (MPI singleton) on a machine without a GPU: refused with the reason
+    CHECK_THROWS_WITH(make_communicator(opt), Catch::Contains("needs one CUDA device per rank") &&
+                                                  Catch::Contains("--dist mpi"));
+    return;
+  }
+  auto comm = make_communicator(opt);
+  REQUIRE(comm->name() == "nccl");
+  REQUIRE(comm->size() == 1);
+  std::vector<float> f = {1.f, -2.5f, 3.f};
+  comm->allreduce_sum(f.data(), f.size());  // host memory, staged through the device
+  CHECK(f == std::vector<float>{1.f, -2.5f, 3.f});
+  double d[2] = {4.0, 0.125};
+  comm->broadcast(d, 2, 0);
+  CHECK(d[1] == 0.125);
+  comm->barrier();
 }

@@ -136,7 +136,9 @@ TEST_CASE("two ranks each holding half a minibatch average to the gradient of th
   CHECK(terms[0] / c.size() == Approx(t_all.surrogate).epsilon(1e-5));
   CHECK(terms[1] / c.size() == Approx(t_all.value).epsilon(1e-5));
   // float tolerance: the same per-row terms summed in another grouping (two partial sums of 256
-  // rows instead of one of 512); the largest gradient entry sets the scale
+  // rows instead of one of 512, then a halving); measured 3e-7 of the largest entry, which sets
+  // the scale (single entries are sums of terms of both signs, so a relative bound per entry
+  // would be meaningless where they cancel)
   double max_abs = 0, max_err = 0;
   for (std::size_t i = 0; i < g_all.size(); ++i) {
     max_abs = std::max(max_abs, std::abs(static_cast<double>(g_all[i])));
@@ -144,7 +146,7 @@ TEST_CASE("two ranks each holding half a minibatch average to the gradient of th
   }
   INFO("largest gradient entry " << max_abs << ", largest difference " << max_err);
   REQUIRE(max_abs > 1e-3);
-  CHECK(max_err <= 1e-5 * max_abs);
+  CHECK(max_err <= 1e-6 * max_abs);
   // and the halves really are different data: a rank's own gradient is not the average
   std::vector<float> g_own(L.num_params());
   loss_and_gradient(L, coefs, params.data(), half, g_own.data(), w);
