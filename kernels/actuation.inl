@@ -25,15 +25,15 @@ SP_STAGE void actuation(const ModelView<Real>& m, const DataView<Real>& d, int w
   Real* qfrc = d.qfrc_actuator.at(w);
   const int nu = m.nu;
 
-  // transmission: length and velocity (computed even when actuation is disabled, as MuJoCo)
+  // transmission: length (computed even when actuation is disabled, as MuJoCo) and velocity
+  bool disabled = nu == 0 || (m.opt.disableflags & sim::kDsblActuation);
   team.for_lanes(nu, [&](int i) {
     int j = m.actuator_trnid[2 * i];
     Real gear = m.actuator_gear[6 * i];
     length[i] = qpos[m.jnt_qposadr[j]] * gear;
-    velocity[i] = gear * qvel[m.jnt_dofadr[j]];
+    velocity[i] = disabled ? Real(0) : gear * qvel[m.jnt_dofadr[j]];
   });
   team.for_lanes(m.nv, [&](int i) { qfrc[i] = 0; });
-  bool disabled = nu == 0 || (m.opt.disableflags & sim::kDsblActuation);
   if (disabled) {
     team.for_lanes(nu, [&](int i) { force[i] = 0; });
     return;

@@ -59,8 +59,13 @@ struct CudaArray {
 // a batch view as a numpy array (host) or a CudaArray (device), owned by `self`
 py::object as_python(const py::object& self, const ss::ArrayView& v) {
   if (v.device == ss::Device::kCuda) return py::cast(CudaArray{self, v});
-  std::vector<py::ssize_t> shape(v.shape.begin(), v.shape.end());
-  py::array a(numpy_dtype(v.dtype), shape, v.data, self);
+  std::vector<py::ssize_t> shape(v.shape.begin(), v.shape.end()), strides(shape.size());
+  py::ssize_t stride = static_cast<py::ssize_t>(ss::dtype_size(v.dtype));
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[i] = stride;
+    stride *= shape[i];
+  }
+  py::array a(numpy_dtype(v.dtype), shape, strides, v.data, self);
   if (!v.writable) a.attr("setflags")(py::arg("write") = false);
   return std::move(a);
 }
@@ -128,7 +133,8 @@ py::object warnings_view(const py::object& self) {
   py::list fields;
   for (const auto& n : ss::warning_names()) fields.append(py::make_tuple(n, "<i4"));
   py::dtype dt = py::module_::import("numpy").attr("dtype")(fields);
-  py::array a(dt, std::vector<py::ssize_t>{static_cast<py::ssize_t>(v.shape[0])}, v.data, self);
+  py::array a(dt, std::vector<py::ssize_t>{static_cast<py::ssize_t>(v.shape[0])},
+              std::vector<py::ssize_t>{static_cast<py::ssize_t>(3 * sizeof(int))}, v.data, self);
   a.attr("setflags")(py::arg("write") = false);
   return std::move(a);
 }

@@ -65,6 +65,15 @@ struct NcclCommunicator::Impl {
     }
   }
 
+  // a non-blocking communicator may still be enqueueing the operation (ncclInProgress): wait for
+  // that before anything else goes on the stream, then copy a staged result back and wait for the
+  // stream
+  void finish(void* data, void* buf, std::size_t bytes, bool staged, const char* what, std::size_t count) {
+    wait(what, count, false);
+    if (staged) cuda_check(cudaMemcpyAsync(data, buf, bytes, cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync");
+    wait(what, count, true);
+  }
+
   [[noreturn]] void fail(const std::string& msg) {
     if (on_timeout) on_timeout(msg);
     throw std::runtime_error(msg);
@@ -97,8 +106,7 @@ struct NcclCommunicator::Impl {
     bool staged = false;
     void* buf = device_buffer(data, n * elem, true, &staged);
     nccl_check(ncclAllReduce(buf, buf, n, type, ncclSum, comm, stream), "ncclAllReduce");
-    if (staged) cuda_check(cudaMemcpyAsync(data, buf, n * elem, cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync");
-    wait("all-reduce", n, true);
+    finish(data, buf, n * elem, staged, "all-reduce", n);
   }
 };
 
@@ -138,8 +146,17 @@ NcclCommunicator::NcclCommunicator(Communicator& bootstrap, int device, int loca
 NcclCommunicator::~NcclCommunicator() {
   auto& m = *impl_;
   if (m.comm) {
-    ncclCommFinalize(m.comm);
-    ncclCommDestroy(m.comm);
+    // finalizing a non-blocking communicator completes in the background: bounded wait, else abort
+    ncclResult_t state = ncclCommFinalize(m.comm);
+    const auto t0 = Clock::now();
+    while (state == ncclInProgress && std::chrono::duration<double>(Clock::now() - t0).count() < m.timeout_s) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+      if (ncclCommGetAsyncError(m.comm, &state) != ncclSuccess) break;
+    }
+    if (state == ncclSuccess)
+      ncclCommDestroy(m.comm);
+    else
+      ncclCommAbort(m.comm);
   }
   if (m.staging) cudaFree(m.staging);
   if (m.stream) cudaStreamDestroy(m.stream);
@@ -159,8 +176,7 @@ void NcclCommunicator::broadcast(void* data, std::size_t bytes, int root) {
   bool staged = false;
   void* buf = m.device_buffer(data, bytes, rank() == root, &staged);
   nccl_check(ncclBroadcast(buf, buf, bytes, ncclUint8, root, m.comm, m.stream), "ncclBroadcast");
-  if (staged) cuda_check(cudaMemcpyAsync(data, buf, bytes, cudaMemcpyDeviceToHost, m.stream), "cudaMemcpyAsync");
-  m.wait("broadcast", bytes, true);
+  m.finish(data, buf, bytes, staged, "broadcast", bytes);
 }
 
 void NcclCommunicator::barrier() {

@@ -175,9 +175,8 @@ void set_state(const sim::DataView<Real>& d, const RandomState& s) {
   }
 }
 
-// max |ours - ref| / max(1, max |ref|) over n values
 template <class Real>
-double rel_error(const Real* ours, const double* ref, int n) {
+double rel_error_impl(const Real* ours, const double* ref, int n) {
   double scale = 1, err = 0;
   for (int i = 0; i < n; ++i) scale = std::max(scale, std::fabs(ref[i]));
   for (int i = 0; i < n; ++i) {
@@ -186,6 +185,21 @@ double rel_error(const Real* ours, const double* ref, int n) {
     err = std::max(err, e);
   }
   return err / scale;
+}
+
+// largest rel_error seen so far in this process, per precision of `ours` (reported by the tests)
+template <class Real>
+double& worst_error() {
+  static double worst = 0;
+  return worst;
+}
+
+// max |ours - ref| / max(1, max |ref|) over n values
+template <class Real>
+double rel_error(const Real* ours, const double* ref, int n) {
+  double e = rel_error_impl(ours, ref, n);
+  worst_error<Real>() = std::max(worst_error<Real>(), e);
+  return e;
 }
 
 // tolerance of a precision: double agrees with MuJoCo to rounding, float to float rounding
@@ -254,6 +268,8 @@ void for_each_model(int nworld, int disable, unsigned seed, F&& fn) {
     MjDataPtr md(mj_makeData(b.mj.get()));
     fn(label, b, st, md.get());
   }
+  WARN("largest relative error vs MuJoCo so far, " << (sizeof(Real) == 4 ? "float" : "double") << ": "
+       << worst_error<Real>());
 }
 
 // run our stages in order on every world (single thread, forward lane order)
