@@ -1,5 +1,5 @@
-// cli/cmd_bench.cpp — `stampede bench <what> ...`: throughput measurements. Each <what> is one
-// entry of kBenches (physics today; walk, ... later), with its own options and --help.
+// cli/cmd_bench.cpp — `stampede bench <what> ...`: benchmarks. Each <what> is one entry of
+// kBenches with its own options and --help: physics (here), walk (cli/cmd_bench_walk.cpp).
 //
 // bench physics: world-steps/s of one backend (stampede/sim.h) on a model with random controls,
 // and in the same run, on the same cores, MuJoCo's own batched engine (plain mjbatch: a
@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_walk.h"
 #include "command.h"
 #include "stampede/sim.h"
 
@@ -255,6 +256,7 @@ struct Bench {
 };
 const Bench kBenches[] = {
     {"physics", "world-steps/s of a backend on an MJCF model vs MuJoCo's mjb_step", bench_physics},
+    {"walk", "time to train a walking policy on the CPU (bench walk --help)", run_bench_walk},
 };
 
 void bench_help() {
@@ -274,7 +276,7 @@ int run_bench(const std::vector<std::string>& args) {
   return 2;
 }
 
-const Registrar kRegistrar("bench", "measure throughput (bench physics MODEL.xml: ours vs MuJoCo)", run_bench);
+const Registrar kRegistrar("bench", "benchmarks: bench physics MODEL.xml (ours vs MuJoCo), bench walk", run_bench);
 
 }  // namespace
 }  // namespace stampede::cli

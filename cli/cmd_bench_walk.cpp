@@ -322,7 +322,7 @@ int bench_walk(const WalkArgs& a) {
   if (fs::exists(run_dir))
     throw std::invalid_argument(run_dir.string() + " already exists; give bench walk a new -o folder");
   fs::create_directories(out);
-  r.run_dir = run_dir.string();
+  r.run_dir = fs::absolute(run_dir).lexically_normal().string();
   const int threads = r.cfg.runner.num_threads;
 
   // training worlds (the task as configured) and evaluation worlds (walk_eval_task_config)

@@ -32,7 +32,42 @@ std::string shape_str(const std::vector<std::int64_t>& shape) {
   return s + (shape.size() == 1 ? ",)" : ")");
 }
 
-// an array in GPU memory: described by __cuda_array_interface__ (v3), copied by numpy()
+// DLPack's ABI (dlpack.h v0.8, stable C structs), for CudaArray.__dlpack__
+struct DLDevice { std::int32_t device_type, device_id; };
+struct DLDataType { std::uint8_t code, bits; std::uint16_t lanes; };
+struct DLTensor {
+  void* data;
+  DLDevice device;
+  std::int32_t ndim;
+  DLDataType dtype;
+  std::int64_t* shape;
+  std::int64_t* strides;
+  std::uint64_t byte_offset;
+};
+struct DLManagedTensor {
+  DLTensor dl_tensor;
+  void* manager_ctx;
+  void (*deleter)(DLManagedTensor*);
+};
+constexpr std::int32_t kDLCUDA = 2;
+
+// what a DLManagedTensor owns: the shape and a reference to the batch holding the memory
+struct DLPackContext {
+  DLManagedTensor tensor;
+  std::vector<std::int64_t> shape;
+  PyObject* owner;
+};
+
+void delete_dlpack(DLManagedTensor* t) {
+  DLPackContext* ctx = static_cast<DLPackContext*>(t->manager_ctx);
+  PyGILState_STATE gil = PyGILState_Ensure();
+  Py_XDECREF(ctx->owner);
+  PyGILState_Release(gil);
+  delete ctx;
+}
+
+// an array in GPU memory: described by __cuda_array_interface__ (v3) and DLPack, copied by
+// numpy()
 struct CudaArray {
   py::object owner;  // the Batch, kept alive
   ss::ArrayView view;
@@ -48,6 +83,32 @@ struct CudaArray {
     d["version"] = 3;
     return d;
   }
+  // a "dltensor" capsule; the consumer renames it once it owns the tensor
+  py::capsule dlpack(const py::object& stream) const {
+    (void)stream;  // the batch synchronizes its stream after every call
+    auto* ctx = new DLPackContext{};
+    ctx->shape = view.shape;
+    ctx->owner = owner.ptr();
+    Py_INCREF(ctx->owner);
+    DLTensor& t = ctx->tensor.dl_tensor;
+    t.data = view.data;
+    t.device = {kDLCUDA, device_id()};
+    t.ndim = static_cast<std::int32_t>(view.shape.size());
+    t.dtype = {static_cast<std::uint8_t>(view.dtype == ss::DType::kInt32 ? 0 : 2),
+               static_cast<std::uint8_t>(8 * ss::dtype_size(view.dtype)), 1};
+    t.shape = ctx->shape.data();
+    t.strides = nullptr;  // C-contiguous
+    t.byte_offset = 0;
+    ctx->tensor.manager_ctx = ctx;
+    ctx->tensor.deleter = &delete_dlpack;
+    return py::capsule(&ctx->tensor, "dltensor", [](PyObject* cap) {
+      if (PyCapsule_IsValid(cap, "dltensor")) {  // never consumed
+        auto* t = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(cap, "dltensor"));
+        t->deleter(t);
+      }
+    });
+  }
+  int device_id() const { return 0; }  // the batch's device (one GPU per batch)
   py::array numpy() const {
     std::vector<py::ssize_t> shape(view.shape.begin(), view.shape.end());
     py::array out(numpy_dtype(view.dtype), shape);
@@ -220,6 +281,8 @@ void bind_sim(py::module_& m) {
       .def_property_readonly("__cuda_array_interface__", &CudaArray::interface)
       .def_property_readonly("shape", [](const CudaArray& a) { return a.view.shape; })
       .def_property_readonly("dtype", [](const CudaArray& a) { return numpy_dtype(a.view.dtype); })
+      .def("__dlpack__", &CudaArray::dlpack, py::arg("stream") = py::none())
+      .def("__dlpack_device__", [](const CudaArray& a) { return py::make_tuple(kDLCUDA, a.device_id()); })
       .def("numpy", &CudaArray::numpy, "A host copy.");
 
   py::class_<Contacts>(s, "Contacts", "The contacts of a batch: contact[w] holds world w's first ncon contacts.")

@@ -143,7 +143,11 @@ class Batch {
   ArrayView subtree_com() const;   // (nworld, nbody, 3) subtree centre of mass
   ArrayView ncon() const;          // (nworld,)          contacts found, int32
   ArrayView warnings() const;      // (nworld, 3)        int32 counters, columns warning_names()
-  // all contacts, padded to the capacity: (nworld, capacity, ...), the first ncon[w] valid
+  // all contacts, padded to the capacity: (nworld, capacity, ...), the first ncon[w] valid.
+  // After forward() or reset() they describe the current state on every backend. After step()
+  // the backends differ today: "mujoco" reports the contacts that acted in the last substep
+  // (with their forces), "cpu"/"cuda" the contacts of the new state.
+
   ArrayView contact_pos() const;   // (nworld, cap, 3)
   ArrayView contact_frame() const; // (nworld, cap, 3, 3)
   ArrayView contact_dist() const;  // (nworld, cap)

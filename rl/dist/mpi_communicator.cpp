@@ -44,6 +44,7 @@ struct MpiCommunicator::Impl {
   // sequence number each reported, and one posted receive per peer
   std::vector<int> peers;
   std::vector<int64_t> last_seen, recv_buf;
+  std::vector<Clock::time_point> last_heard;  // when each watched peer last sent anything
   std::vector<MPI_Request> recv_req;
   // heartbeats sent and not yet completed (the buffer must live until then)
   std::deque<std::pair<MPI_Request, std::unique_ptr<int64_t>>> sends;
@@ -60,6 +61,7 @@ struct MpiCommunicator::Impl {
         MPI_Test(&recv_req[k], &done, MPI_STATUS_IGNORE);
         if (!done) break;
         last_seen[k] = std::max(last_seen[k], recv_buf[k]);
+        last_heard[k] = Clock::now();
         post_recv(k);
       }
     }
@@ -74,6 +76,11 @@ struct MpiCommunicator::Impl {
   // tell the watching ranks that this rank reached collective number seq
   void heartbeat() {
     ++seq;
+    pulse();
+  }
+
+  // tell them again that this rank is in collective seq (sent while it waits)
+  void pulse() {
     for (int p : peers) {
       auto buf = std::make_unique<int64_t>(seq);
       MPI_Request req;
@@ -82,12 +89,26 @@ struct MpiCommunicator::Impl {
     }
   }
 
-  // the ranks this rank knows did not reach the current collective
+  // seconds between the pulses of a waiting rank, and the silence after which a rank that
+  // reached the collective counts as hung inside it
+  double pulse_interval() const { return std::min(1.0, timeout_s / 6); }
+
+  // the ranks this rank knows did not reach the current collective, and those that reached it
+  // and then fell silent (stopped or stuck inside it)
   std::string missing_ranks() {
     drain();
+    std::string absent, silent;
+    const auto now = Clock::now();
+    for (std::size_t k = 0; k < peers.size(); ++k) {
+      const std::string r = std::to_string(peers[k]);
+      if (last_seen[k] < seq)
+        absent += (absent.empty() ? "" : ", ") + r;
+      else if (std::chrono::duration<double>(now - last_heard[k]).count() > 3 * pulse_interval())
+        silent += (silent.empty() ? "" : ", ") + r;
+    }
     std::string s;
-    for (std::size_t k = 0; k < peers.size(); ++k)
-      if (last_seen[k] < seq) s += (s.empty() ? "" : ", ") + std::to_string(peers[k]);
+    if (!absent.empty()) s = "rank(s) " + absent + " did not arrive";
+    if (!silent.empty()) s += (s.empty() ? "" : "; ") + ("rank(s) " + silent + " arrived and then stopped responding");
     return s;
   }
 
@@ -102,19 +123,24 @@ struct MpiCommunicator::Impl {
   // poll req until it completes; past the deadline, name the missing ranks and end the job
   void wait(MPI_Request& req, const char* what, std::size_t count) {
     const auto t0 = Clock::now();
+    double next_pulse = pulse_interval();
     for (;;) {
       int done = 0;
       check(MPI_Test(&req, &done, MPI_STATUS_IGNORE), what);
       if (done) return;
       drain();
       const double waited = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (waited > next_pulse) {
+        pulse();
+        next_pulse = waited + pulse_interval();
+      }
       if (waited > timeout_s) {
         const std::string missing = missing_ranks();
         std::string msg = std::string(what) + " #" + std::to_string(seq) + " (" + std::to_string(count) +
                           " elements) did not complete within " + std::to_string(static_cast<int>(timeout_s)) +
                           " s; ";
         if (!missing.empty())
-          msg += "rank(s) " + missing + " did not arrive (dead or hung)";
+          msg += missing + " (dead or hung)";
         else if (rank == 0)
           msg += "every rank arrived but the collective did not finish (network failure?)";
         else
@@ -168,6 +194,7 @@ MpiCommunicator::MpiCommunicator(double timeout_s, std::string failure_note) : i
   else
     m.peers.push_back(0);
   m.last_seen.assign(m.peers.size(), 0);
+  m.last_heard.assign(m.peers.size(), Clock::now());
   m.recv_buf.assign(m.peers.size(), 0);
   m.recv_req.assign(m.peers.size(), MPI_REQUEST_NULL);
   for (std::size_t k = 0; k < m.peers.size(); ++k) m.post_recv(k);

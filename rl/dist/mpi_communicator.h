@@ -3,10 +3,11 @@
 // Every collective is non-blocking (MPI_Iallreduce, MPI_Ibcast, MPI_Ibarrier) and polled with
 // MPI_Test until a deadline. Alongside each collective every rank posts a small heartbeat (the
 // collective's sequence number) to rank 0, and rank 0 to every rank, on a duplicate of the
-// world communicator; so when the deadline passes, rank 0 knows which ranks never reached the
-// collective (dead or hung), and the others know whether rank 0 did. The waiting rank then prints
-// them and calls MPI_Abort, which makes mpirun end every process of the job. A rank that dies is
-// noticed by mpirun itself, which ends the job naming it.
+// world communicator, and repeats it while it waits; so when the deadline passes, rank 0 knows
+// which ranks never reached the collective and which reached it and then fell silent (dead or
+// hung), and the others know the same of rank 0. The waiting rank prints them and calls
+// MPI_Abort, which makes mpirun end every process of the job. A rank that dies is noticed by
+// mpirun itself, which ends the job naming it.
 //
 // MPI headers stay out of this header (pimpl), so only rl/dist needs MPI's include paths.
 #pragma once
