@@ -23,7 +23,7 @@ BIN=$(cd "$BUILD" && pwd)/stampede
 [ -x "$BIN" ] || { echo "no stampede binary in $BUILD" >&2; exit 1; }
 command -v mpirun >/dev/null || { echo "mpirun not found (apt-get install openmpi-bin)" >&2; exit 1; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
-NET=${NET:-"--set actor_hidden=[512,256,128] --set critic_hidden=[512,256,128]"}
+NET=${NET-"--set actor_hidden=[512,256,128] --set critic_hidden=[512,256,128]"}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"

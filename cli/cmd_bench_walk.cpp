@@ -207,6 +207,7 @@ struct WalkReport {
   WalkCriteria criteria;
   rl::PpoConfig cfg;
   std::string config_source, run_dir, checkpoint, plot, plot_error;
+  std::string error;  // why training stopped early ("" if it did not fail)
   std::vector<WalkEval> evals;
   double train_seconds = 0, eval_seconds = 0, cpu_seconds = 0;
   int64_t iterations = 0, samples = 0;
@@ -252,6 +253,7 @@ void write_walk_json(const fs::path& path, const WalkReport& r) {
     << ", \"pushes\": false, \"action_latency\": 0}"
     << ",\n  \"plot\": " << (r.plot.empty() ? "null" : json_string(r.plot));
   if (!r.plot_error.empty()) o << ",\n  \"plot_error\": " << json_string(r.plot_error);
+  if (!r.error.empty()) o << ",\n  \"error\": " << json_string(r.error);
   o << ",\n  \"evaluations\": [";
   for (std::size_t i = 0; i < r.evals.size(); ++i) o << (i ? ",\n    " : "\n    ") << eval_json(r.evals[i]);
   o << "\n  ]\n}\n";
@@ -382,8 +384,15 @@ int bench_walk(const WalkArgs& a) {
   auto previous = std::signal(SIGINT, on_walk_sigint);
   try {
     runner.learn();
-  } catch (...) {
+  } catch (const std::exception& ex) {
+    // keep what was measured: walk.json with the evaluations so far and the error
     std::signal(SIGINT, previous);
+    rl::OnPolicyRunner::stop_requested().store(false);
+    r.error = ex.what();
+    r.cpu_seconds = cpu_seconds() - cpu0;
+    r.checkpoint = rl::latest_checkpoint(r.run_dir);
+    write_evals_csv(out / "evals.csv", r.evals);
+    write_walk_json(out / "walk.json", r);
     throw;
   }
   std::signal(SIGINT, previous);

@@ -59,6 +59,21 @@ using ConstraintPipeline = SmoothOnly;
 
 namespace stampede::kern {
 
+// the constraint stages as separate (non-inlined on the device) functions: the collision and
+// solver code is compiled once per precision instead of inside every pipeline kernel
+template <class Constraints, class Real, class Team>
+SP_STAGE void constraint_position(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
+  Constraints::position(m, d, w, team);
+}
+template <class Constraints, class Real, class Team>
+SP_STAGE void constraint_velocity(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
+  Constraints::velocity(m, d, w, team);
+}
+template <class Constraints, class Real, class Team>
+SP_STAGE void constraint_solve(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
+  Constraints::solve(m, d, w, team);
+}
+
 // position-dependent stages (mj_fwdPosition)
 template <class Real, class Team, class Constraints = ConstraintPipeline>
 SP_HD void fwd_position(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
@@ -66,7 +81,7 @@ SP_HD void fwd_position(const ModelView<Real>& m, const DataView<Real>& d, int w
   com_pos(m, d, w, team);
   crb(m, d, w, team);
   factor_m(m, d, w, team);
-  Constraints::position(m, d, w, team);
+  constraint_position<Constraints>(m, d, w, team);
 }
 
 // velocity-dependent stages (mj_fwdVelocity)
@@ -75,7 +90,7 @@ SP_HD void fwd_velocity(const ModelView<Real>& m, const DataView<Real>& d, int w
   com_vel(m, d, w, team);
   passive(m, d, w, team);
   rne(m, d, w, team);
-  Constraints::velocity(m, d, w, team);
+  constraint_velocity<Constraints>(m, d, w, team);
 }
 
 // mj_forward
@@ -85,7 +100,7 @@ SP_HD void forward(const ModelView<Real>& m, const DataView<Real>& d, int w, Tea
   fwd_velocity<Real, Team, Constraints>(m, d, w, team);
   actuation(m, d, w, team);
   fwd_acceleration(m, d, w, team);
-  Constraints::solve(m, d, w, team);
+  constraint_solve<Constraints>(m, d, w, team);
 }
 
 // 1 when any of x[0..n) is NaN/Inf or larger than MuJoCo's mjMAXVAL (1e10)

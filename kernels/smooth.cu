@@ -25,7 +25,7 @@ void run_stage_cuda(Stage stage, const sim::ModelView<Real>& m, const sim::DataV
     case Stage::kRne: SP_STAGE_KERNEL(rne); break;
     case Stage::kActuation: SP_STAGE_KERNEL(actuation); break;
     case Stage::kFwdAcceleration: SP_STAGE_KERNEL(fwd_acceleration); break;
-    case Stage::kFwdConstraint: SP_STAGE_KERNEL(ConstraintPipeline::solve); break;
+    case Stage::kFwdConstraint: SP_STAGE_KERNEL(constraint_solve<ConstraintPipeline>); break;
     case Stage::kEuler: SP_STAGE_KERNEL(euler); break;
     case Stage::kFwdPosition: SP_STAGE_KERNEL(fwd_position); break;
     case Stage::kFwdVelocity: SP_STAGE_KERNEL(fwd_velocity); break;

@@ -20,7 +20,7 @@ SP_HD void run_stage_world(Stage stage, const sim::ModelView<Real>& m, const sim
     case Stage::kRne: rne(m, d, w, team); break;
     case Stage::kActuation: actuation(m, d, w, team); break;
     case Stage::kFwdAcceleration: fwd_acceleration(m, d, w, team); break;
-    case Stage::kFwdConstraint: ConstraintPipeline::solve(m, d, w, team); break;
+    case Stage::kFwdConstraint: constraint_solve<ConstraintPipeline>(m, d, w, team); break;
     case Stage::kEuler: euler(m, d, w, team); break;
     case Stage::kFwdPosition: fwd_position(m, d, w, team); break;
     case Stage::kFwdVelocity: fwd_velocity(m, d, w, team); break;

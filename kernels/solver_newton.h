@@ -792,9 +792,17 @@ SP_HD SP_NOINLINE void solve_newton_world(const sim::ModelView<Real>& m, const s
     for (int i = 0; i < nv; i++) Ma[i] += alpha * Mv[i];
     for (int i = 0; i < nefc; i++) Jaref[i] += alpha * Jv[i];
 
+    // the line search is done with efc_quad: it keeps the states before the update, and the
+    // Hessian is rebuilt only when a state changed (or cones are present), as MuJoCo's
+    // incremental factor update leaves the factor unchanged otherwise
+    Real* oldstate = d.efc_quad.at(w);
+    const int* state = d.efc_state.at(w);
+    for (int i = 0; i < nefc; i++) oldstate[i] = Real(state[i]);
     cost_prev = cost;
     cost = solver_update(m, d, w);
-    solver_hessian(m, d, w);
+    bool changed = m.opt.cone == sim::kConeElliptic;
+    for (int i = 0; i < nefc && !changed; i++) changed = Real(state[i]) != oldstate[i];
+    if (changed) solver_hessian(m, d, w);
     solver_chol_solve(Mgrad, d.solver_Hfactor.at(w), grad, nv);
 
     Real improvement = scale * ls_improvement;
