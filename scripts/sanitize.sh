@@ -16,9 +16,8 @@ JOBS=${JOBS:-$(nproc)}
 # library -> tests (shell globs over ctest names), a few per library, picked for the code they
 # reach: robot (parser, contract, SHA-256, robot<->MJCF check); the MuJoCo reference backend;
 # sim (MJCF compile, when its tests land); kernels: the whole forward pass, the CPU backend
-# (thread pool, arena), the collision driver
-# and the constraint pipeline (make + Newton solver); rl: networks and backprop, rollout storage
-# and GAE, HDF5 checkpoints; the runtime core (ONNX reader, evaluator, policy, observation,
+# (thread pool, arena), the collision driver and the constraint pipeline (make + Newton
+# solver); rl: networks and backprop, rollout storage and GAE, HDF5 checkpoints; the runtime core (ONNX reader, evaluator, policy, observation,
 # safety); the task's per-world functions and config; the fuzz regressions. Slow end-to-end tests
 # (learning runs, the 5 s PD standing test, CLI training) and per-stage kernel tests the forward
 # test already runs are left to the normal suite: together they would triple the ASan build.

@@ -10,12 +10,15 @@ automatically; info["final_obs"] holds the observation each ended episode stoppe
 """
 
 import os as _os
+import sys as _sys
 
 import mujoco as _mujoco  # noqa: F401  loads the libmujoco.so.4.0.0 that _core links against
 
-from ._core import VecEnv, data_dir, devices, make_env, set_data_dir, tasks
+from ._core import VecEnv, data_dir, devices, make_env, set_data_dir, sim, tasks
 
-__all__ = ["VecEnv", "make_env", "tasks", "devices", "data_dir", "set_data_dir"]
+_sys.modules[__name__ + ".sim"] = sim
+
+__all__ = ["VecEnv", "make_env", "tasks", "devices", "data_dir", "set_data_dir", "sim"]
 __version__ = "0.1.0"
 
 # an installed package carries its robots and task configs in stampede/data
