@@ -2,7 +2,8 @@
 // policy (issue #9). Trains with the task's CPU preset (configs/train/<task>-cpu.yaml) through
 // the ordinary OnPolicyRunner, in this process; every --eval-every-minutes of training
 // wall-clock it evaluates the deterministic policy (bench_walk.h says how) and stops at the first
-// evaluation that walks, or at --max-minutes. Writes DIR/walk.json, DIR/evals.csv, the run folder
+// evaluation that walks, or at --max-minutes. `stampede bench` (cmd_bench.cpp) dispatches "walk"
+// here. Writes DIR/walk.json, DIR/evals.csv, the run folder
 // DIR/run (config, metrics.csv, checkpoints) and DIR/walk.png (scripts/plot_walk.py).
 //
 // Minutes are training wall-clock (the runner's own iteration time); the evaluations are the
@@ -28,7 +29,6 @@
 #include <vector>
 
 #include "bench_walk.h"
-#include "command.h"
 #include "rl/config.h"
 #include "rl/runner.h"
 #include "sim/tasks/locomotion_env.h"
@@ -509,11 +509,5 @@ int run_bench_walk(const std::vector<std::string>& args) {
   }
   return bench_walk(a);
 }
-
-namespace {
-// temporary name until `stampede bench` dispatches "walk" to run_bench_walk (cli/cmd_bench.cpp)
-const Registrar kBenchWalkRegistrar("bench-walk", "time-to-walk on the CPU (becomes `stampede bench walk`)",
-                                    run_bench_walk);
-}  // namespace
 
 }  // namespace stampede::cli

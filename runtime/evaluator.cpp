@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace stampede::runtime {
@@ -122,6 +123,13 @@ void Evaluator::compile_node(const OnnxNode& n, int index, int opset) {
     v.is_const = true;
     v.dims = value->t.dims;
     v.data = value->t.data;
+    // a TENSOR attribute that holds no data (or whose data disagrees with its dims) is refused:
+    // executing it would read through an empty buffer
+    int64_t declared = 1;
+    for (int64_t d : v.dims) declared = (d < 0 || (d > 0 && declared > INT64_MAX / d)) ? -1 : declared * d;
+    if (v.data.empty() || declared != static_cast<int64_t>(v.data.size()))
+      fail("constant 'value' tensor holds " + std::to_string(v.data.size()) +
+           " values, its dims declare " + (declared < 0 ? std::string("an invalid size") : std::to_string(declared)));
     v.width = static_cast<int>(v.data.size());
     add_value(std::move(v));
     return;

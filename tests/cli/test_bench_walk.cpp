@@ -15,18 +15,9 @@
 #include <vector>
 
 #include "bench_walk.h"
-#include "command.h"
 #include "rl/learner.h"
 #include "sim/tasks/locomotion_env.h"
 #include "sim/tasks/make_env.h"
-
-// the binary keeps the registry in cli/main.cpp; cmd_bench_walk.cpp registers into this one
-namespace stampede::cli {
-std::vector<Command>& registry() {
-  static std::vector<Command> commands;
-  return commands;
-}
-}  // namespace stampede::cli
 
 namespace fs = std::filesystem;
 namespace st = stampede::sim::tasks;
