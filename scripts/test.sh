@@ -29,5 +29,14 @@ if [ -d tests/python ] && ls tests/python/test_*.py >/dev/null 2>&1; then
   if [ $rc -ne 0 ]; then status=1; fi
 fi
 
+# hardening (issue #12): every fuzz target for 60 s from the committed corpus, then the
+# ASan+UBSan build of the named test subset (scripts/sanitize.sh lists it)
+if [ "${STAMPEDE_SKIP_HARDENING:-0}" != "1" ]; then
+  echo "== fuzz (60 s per target) =="
+  bash scripts/fuzz.sh 60 || status=1
+  echo "== ASan + UBSan =="
+  bash scripts/sanitize.sh || status=1
+fi
+
 if [ $status -ne 0 ]; then echo "stampede tests: FAILED"; else echo "stampede tests: all passed"; fi
 exit $status
