@@ -17,7 +17,7 @@ ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" || status=1
 
 if [ -x scripts/check_cuda_resources.sh ] && command -v nvcc >/dev/null; then
   echo "== CUDA register/stack budget =="
-  bash scripts/check_cuda_resources.sh "$BUILD" || status=1
+  bash scripts/check_cuda_resources.sh || status=1
 fi
 
 if [ -d tests/python ] && ls tests/python/test_*.py >/dev/null 2>&1; then
