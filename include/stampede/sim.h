@@ -145,8 +145,8 @@ class Batch {
   ArrayView warnings() const;      // (nworld, 3)        int32 counters, columns warning_names()
   // all contacts, padded to the capacity: (nworld, capacity, ...), the first ncon[w] valid.
   // After forward() or reset() they describe the current state on every backend. After step()
-  // the backends differ today: "mujoco" reports the contacts that acted in the last substep
-  // (with their forces), "cpu"/"cuda" the contacts of the new state.
+  // every backend reports the contacts that acted in the last substep, with their forces (as
+  // MJX and MuJoCo Warp do); xpos, xquat and subtree_com are at the new state.
 
   ArrayView contact_pos() const;   // (nworld, cap, 3)
   ArrayView contact_frame() const; // (nworld, cap, 3, 3)
