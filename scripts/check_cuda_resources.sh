@@ -20,6 +20,51 @@ stack_budget="${STACK_BUDGET:-2048}"
 spill_budget="${SPILL_BUDGET:-0}"
 archs="${ARCHS:-80 90}"
 mj_inc="$(python3 -c 'import mujoco, os; print(os.path.join(os.path.dirname(mujoco.__file__), "include"))')"
+# check_log FILE: every "bytes stack frame" line ptxas printed in FILE within the budgets
+check_log() {
+  python3 - "$1" "${stack_budget}" "${spill_budget}" <<'PY'
+import re, subprocess, sys
+log, stack_budget, spill_budget = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+entry, bad, n = None, 0, 0
+worst = (0, 0, 0, "")
+for line in open(log):
+    m = re.search(r"Function properties for (\S+)", line)
+    if m:
+        entry = m.group(1)
+        continue
+    m = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads", line)
+    if m and entry:
+        stack, st, ld = map(int, m.groups())
+        regs = re.search(r"Used (\d+) registers", line)
+        n += 1
+        name = subprocess.run(["c++filt", entry], capture_output=True, text=True).stdout.strip()[:160]
+        worst = max(worst, (stack, st, ld, name))
+        if stack > stack_budget or st > spill_budget or ld > spill_budget:
+            bad += 1
+            print(f"  OVER BUDGET: stack {stack} B (budget {stack_budget}), spill stores {st} B, "
+                  f"spill loads {ld} B (budget {spill_budget}), registers {regs.group(1) if regs else '?'}: {name}")
+        entry = None
+print(f"  {n} functions; largest stack frame {worst[0]} B ({worst[3][:100]})")
+if n == 0:
+    print("  no ptxas function report found"); sys.exit(1)
+sys.exit(1 if bad else 0)
+PY
+}
+
+# --log FILE: check the ptxas report of a build made with -DSTAMPEDE_PTXAS_REPORT=ON
+# (scripts/test.sh does this, so CI does not compile the CUDA sources twice)
+if [[ "${1:-}" == "--log" ]]; then
+  [[ -f "${2:-}" ]] || { echo "check_cuda_resources: no build log '${2:-}'" >&2; exit 2; }
+  for arch in ${archs}; do
+    grep -q "for 'sm_${arch}'" "$2" || { echo "check_cuda_resources: no ptxas report for sm_${arch} in $2 (configure with -DSTAMPEDE_PTXAS_REPORT=ON)" >&2; exit 1; }
+  done
+  if check_log "$2"; then
+    echo "check_cuda_resources: OK (stack budget ${stack_budget} B, spill budget ${spill_budget} B)"; exit 0
+  fi
+  echo "check_cuda_resources: FAILED (stack budget ${stack_budget} B, spill budget ${spill_budget} B)" >&2
+  exit 1
+fi
+
 out="${root}/build-cuda-resources"
 mkdir -p "${out}"
 
@@ -49,31 +94,7 @@ for src in "${sources[@]}"; do
     }
     # ptxas prints, for every kernel and every non-inlined device function,
     # "Function properties for <mangled>" then "S bytes stack frame, X bytes spill stores, ..."
-    python3 - "${log}" "${stack_budget}" "${spill_budget}" <<'PY' || fail=1
-import re, subprocess, sys
-log, stack_budget, spill_budget = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-entry, bad, n = None, 0, 0
-worst = (0, 0, 0, "")
-for line in open(log):
-    m = re.search(r"Function properties for (\S+)", line)
-    if m:
-        entry = m.group(1)
-        continue
-    m = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads", line)
-    if m and entry:
-        stack, st, ld = map(int, m.groups())
-        regs = re.search(r"Used (\d+) registers", line)
-        n += 1
-        name = subprocess.run(["c++filt", entry], capture_output=True, text=True).stdout.strip()[:160]
-        worst = max(worst, (stack, st, ld, name))
-        if stack > stack_budget or st > spill_budget or ld > spill_budget:
-            bad += 1
-            print(f"  OVER BUDGET: stack {stack} B (budget {stack_budget}), spill stores {st} B, "
-                  f"spill loads {ld} B (budget {spill_budget}), registers {regs.group(1) if regs else '?'}: {name}")
-        entry = None
-print(f"  {n} functions; largest stack frame {worst[0]} B ({worst[3][:100]})")
-sys.exit(1 if bad else 0)
-PY
+    check_log "${log}" || fail=1
   done
 done
 if [[ -z "${KEEP_LOG:-}" ]]; then rm -f "${out}"/*.o; fi
