@@ -27,3 +27,5 @@ if(NOT STAMPEDE_WITH_CUDA STREQUAL "OFF")
     message(STATUS "stampede: CUDA backend OFF (no nvcc)")
   endif()
 endif()
+# for scripts reading the cache (scripts/test.sh): are CUDA sources part of this build?
+set(STAMPEDE_CUDA_BUILT ${STAMPEDE_CUDA_ENABLED} CACHE INTERNAL "CUDA sources are compiled in this build")

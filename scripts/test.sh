@@ -16,7 +16,7 @@ status=0
 echo "== ctest =="
 ctest --test-dir "$BUILD" --output-on-failure -j"$JOBS" || status=1
 
-if grep -q "^CMAKE_CUDA_COMPILER:[A-Z]*=/" "$BUILD/CMakeCache.txt"; then
+if grep -q "^STAMPEDE_CUDA_BUILT:INTERNAL=ON" "$BUILD/CMakeCache.txt"; then
   echo "== CUDA register/stack budget =="
   if grep -q "for 'sm_" "$BUILD/build.log"; then
     # this build compiled the CUDA sources: read ptxas's report from its log
