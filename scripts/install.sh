@@ -9,7 +9,7 @@ DEB_PACKAGES=(
   libmujoco-samples openmpi-bin libopenmpi-dev clang libclang-rt-14-dev
 )
 PIP_PACKAGES=(
-  "mujoco-core==4.0.0" numpy pytest onnx onnxruntime tensorboard
+  "mujoco-core==4.0.0" numpy pytest onnx onnxruntime tensorboard matplotlib
 )
 
 need=()
