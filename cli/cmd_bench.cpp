@@ -131,15 +131,15 @@ struct Engine {
   long step = 0;
   double seconds = 0, ncon_sum = 0;
   long timed = 0;
-  std::function<void(long)> one;   // one step of every world
-  std::function<double()> ncon;    // contacts summed over worlds, current state
+  // one step of every world; returns the contacts that step used, summed over worlds (both
+  // engines count the contacts of the state the step integrated from, so on the same
+  // trajectories they count the same contacts)
+  std::function<double(long)> one;
+  std::function<double()> ncon;    // contacts summed over worlds, as the engine reports them now
   void run(long n, bool time_it) {
     auto t0 = Clock::now();
     double nc = 0;
-    for (long k = 0; k < n; ++k) {
-      one(step++);
-      if (time_it) nc += ncon();
-    }
+    for (long k = 0; k < n; ++k) nc += one(step++);
     if (!time_it) return;
     seconds += std::chrono::duration<double>(Clock::now() - t0).count();
     ncon_sum += nc;
@@ -174,8 +174,10 @@ int bench_physics(const std::vector<std::string>& args) {
         std::memcpy(static_cast<double*>(ctrl.data) + std::size_t(w) * nu, r, sizeof(double) * nu);
     }
     sim.step(1);
+    const double used = ours.ncon();  // after step(): the last substep's contacts
     episode_ends(s, nw, o.episode, ids);
     if (!ids.empty()) sim.reset(ids);
+    return used;
   };
   ours.ncon = [&] {
     double n = 0;
@@ -203,9 +205,11 @@ int bench_physics(const std::vector<std::string>& args) {
   Engine mj;
   mj.one = [&](long s) {
     for (int w = 0; w < nw; ++w) std::memcpy(mj_ctrl + std::size_t(w) * nstate, table.row(s, w), sizeof(double) * nu);
+    const double used = mj.ncon();  // stage VEL left the current state's contacts: this step's
     mjb_step(b, nullptr, 0, 1, mjSTAGE_VEL);
     episode_ends(s, nw, o.episode, mj_ids);
     if (!mj_ids.empty()) mjb_reset(b, mj_ids.data(), static_cast<int>(mj_ids.size()), nullptr, mjSTAGE_VEL);
+    return used;
   };
   mj.ncon = [&] {
     double n = 0;
