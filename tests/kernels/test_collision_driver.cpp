@@ -13,43 +13,23 @@
 #include "kernels/collision_driver.h"
 #include "kernels/constraint_impedance.h"
 #include "sim/compile.h"
+#include "smooth_fixture.h"
 #include "sim/data.h"
 #include "sim/model.h"
 
 namespace {
+
+using stampede::test::load_file;
+using stampede::test::MjDataPtr;
+using stampede::test::MjModelPtr;
 
 using stampede::sim::compile_model;
 using stampede::sim::Data;
 using stampede::sim::DataSizes;
 using stampede::sim::Model;
 
-struct MjModelPtr {
-  mjModel* m = nullptr;
-  explicit MjModelPtr(mjModel* p) : m(p) {}
-  ~MjModelPtr() { mj_deleteModel(m); }
-};
-struct MjDataPtr {
-  mjData* d = nullptr;
-  explicit MjDataPtr(mjData* p) : d(p) {}
-  ~MjDataPtr() { mj_deleteData(d); }
-};
 
-mjModel* load_string(const std::string& xml) {
-  char err[1000] = "";
-  mjSpec* spec = mj_parseXMLString(xml.c_str(), nullptr, err, sizeof(err));
-  if (!spec) FAIL("parse: " << err);
-  mjModel* m = mj_compile(spec, nullptr);
-  mj_deleteSpec(spec);
-  if (!m) FAIL("compile failed");
-  return m;
-}
 
-mjModel* load_file(const std::string& path) {
-  char err[1000] = "";
-  mjModel* m = mj_loadXML(path.c_str(), nullptr, err, sizeof(err));
-  if (!m) FAIL("load " << path << ": " << err);
-  return m;
-}
 
 // a random state: joints within (a bit beyond) their ranges, free joints dropped near the floor
 void randomize(const mjModel* m, mjData* d, std::mt19937& rng, double zlo, double zhi) {
@@ -138,9 +118,9 @@ void check_model(mjModel* mm, int nstate, double zlo, double zhi, unsigned seed,
   std::mt19937 rng(seed);
   Compared stats;
   for (int s = 0; s < nstate; s++) {
-    randomize(mm, md.d, rng, zlo, zhi);
+    randomize(mm, md.get(), rng, zlo, zhi);
     INFO("state " << s);
-    compare_state(mm, md.d, model, data, stats);
+    compare_state(mm, md.get(), model, data, stats);
   }
   WARN(stats.states << " states, " << stats.contacts << " contacts, max error " << stats.max_err);
   CHECK(stats.contacts >= min_contacts);
@@ -150,23 +130,23 @@ void check_model(mjModel* mm, int nstate, double zlo, double zhi, unsigned seed,
 
 TEST_CASE("collision_world matches MuJoCo on humanoid.xml", "[collision]") {
   MjModelPtr mm(load_file(MUJOCO_SAMPLES_DIR "/humanoid/humanoid.xml"));
-  check_model(mm.m, 300, 0.05, 1.3, 11, 600);
+  check_model(mm.get(), 300, 0.05, 1.3, 11, 600);
 }
 
 TEST_CASE("collision_world matches MuJoCo on 22_humanoids.xml", "[collision]") {
   MjModelPtr mm(load_file(MUJOCO_SAMPLES_DIR "/humanoid/22_humanoids.xml"));
-  check_model(mm.m, 20, 0.05, 1.3, 12, 200);
+  check_model(mm.get(), 20, 0.05, 1.3, 12, 200);
 }
 
 TEST_CASE("collision_world matches MuJoCo on our robots", "[collision]") {
   for (const char* path : {STAMPEDE_ASSETS_DIR "/humanoid/humanoid.xml", STAMPEDE_ASSETS_DIR "/h1/h1.xml"}) {
     INFO(path);
     MjModelPtr mm(load_file(path));
-    if (!stampede::sim::unsupported_features(mm.m).empty()) {
+    if (!stampede::sim::unsupported_features(mm.get()).empty()) {
       WARN(path << " uses features we refuse; skipped");
       continue;
     }
-    check_model(mm.m, 200, 0.05, 1.2, 13, 200);
+    check_model(mm.get(), 200, 0.05, 1.2, 13, 200);
   }
 }
 
@@ -204,17 +184,17 @@ TEST_CASE("collision_world follows pair, exclude, bitmask, priority and gap rule
     <exclude body1="b" body2="c"/>
   </contact>
 </mujoco>)";
-  MjModelPtr mm(load_string(xml));
-  REQUIRE(mm.m->npair == 2);
-  REQUIRE(mm.m->nexclude == 1);
-  check_model(mm.m, 400, 0.0, 0.5, 14, 400);
+  MjModelPtr mm(stampede::test::load_xml_string(xml));
+  REQUIRE(mm.get()->npair == 2);
+  REQUIRE(mm.get()->nexclude == 1);
+  check_model(mm.get(), 400, 0.0, 0.5, 14, 400);
 
   // filterparent disabled: the parent-child pair a2 : c1 can collide too
   std::string no_filterparent = xml;
   no_filterparent.insert(no_filterparent.find("<option"),
                          "<option><flag filterparent=\"disable\"/></option>");
-  MjModelPtr mm2(load_string(no_filterparent));
-  check_model(mm2.m, 200, 0.0, 0.5, 15, 200);
+  MjModelPtr mm2(stampede::test::load_xml_string(no_filterparent));
+  check_model(mm2.get(), 200, 0.0, 0.5, 15, 200);
 }
 
 TEST_CASE("contacts and constraint rows beyond capacity are counted, never written", "[collision]") {
@@ -227,25 +207,25 @@ TEST_CASE("contacts and constraint rows beyond capacity are counted, never writt
     <body pos="0 0 0.099"><freejoint/><geom type="box" size="0.2 0.2 0.1"/></body>
   </worldbody>
 </mujoco>)";
-  MjModelPtr mm(load_string(xml));
-  MjDataPtr md(mj_makeData(mm.m));
-  mj_forward(mm.m, md.d);
-  REQUIRE(md.d->ncon == 4);
-  Model<double> model = compile_model<double>(mm.m);
+  MjModelPtr mm(stampede::test::load_xml_string(xml));
+  MjDataPtr md(mj_makeData(mm.get()));
+  mj_forward(mm.get(), md.get());
+  REQUIRE(md.get()->ncon == 4);
+  Model<double> model = compile_model<double>(mm.get());
   for (int ccap : {3, 8}) {
     Data<double> data(DataSizes::of(model.view(), 1, ccap, 6));
     const auto& v = data.view();
-    std::copy(md.d->xpos, md.d->xpos + 3 * mm.m->nbody, v.xpos.at(0));
-    std::copy(md.d->geom_xpos, md.d->geom_xpos + 3 * mm.m->ngeom, v.geom_xpos.at(0));
-    std::copy(md.d->geom_xmat, md.d->geom_xmat + 9 * mm.m->ngeom, v.geom_xmat.at(0));
-    std::copy(md.d->cdof, md.d->cdof + 6 * mm.m->nv, v.cdof.at(0));
-    std::copy(md.d->subtree_com, md.d->subtree_com + 3 * mm.m->nbody, v.subtree_com.at(0));
+    std::copy(md.get()->xpos, md.get()->xpos + 3 * mm.get()->nbody, v.xpos.at(0));
+    std::copy(md.get()->geom_xpos, md.get()->geom_xpos + 3 * mm.get()->ngeom, v.geom_xpos.at(0));
+    std::copy(md.get()->geom_xmat, md.get()->geom_xmat + 9 * mm.get()->ngeom, v.geom_xmat.at(0));
+    std::copy(md.get()->cdof, md.get()->cdof + 6 * mm.get()->nv, v.cdof.at(0));
+    std::copy(md.get()->subtree_com, md.get()->subtree_com + 3 * mm.get()->nbody, v.subtree_com.at(0));
     stampede::kern::constraint::collision_world(model.view(), v, 0);
     int kept = std::min(ccap, 4);
     CHECK(v.ncon.at(0)[0] == kept);
     CHECK(v.contact_overflow.at(0)[0] == 4 - kept);
     CHECK(((v.warning_flags.at(0)[0] & stampede::kern::kWarnContactOverflow) != 0) == (ccap < 4));
-    for (int c = 0; c < kept; c++) CHECK(v.contact_dist.at(0)[c] == Approx(md.d->contact[c].dist));
+    for (int c = 0; c < kept; c++) CHECK(v.contact_dist.at(0)[c] == Approx(md.get()->contact[c].dist));
     stampede::kern::constraint::make_constraint_world(model.view(), v, 0);
     // 4 rows per contact: one contact fits in 6 rows, the others are counted
     CHECK(v.nefc.at(0)[0] == 4);

@@ -15,10 +15,15 @@
 #include "kernels/constraint_impedance.h"
 #include "kernels/solver_newton.h"
 #include "sim/compile.h"
+#include "smooth_fixture.h"
 #include "sim/data.h"
 #include "sim/model.h"
 
 namespace {
+
+using stampede::test::load_file;
+using stampede::test::MjDataPtr;
+using stampede::test::MjModelPtr;
 
 using stampede::sim::compile_model;
 using stampede::sim::Data;
@@ -26,33 +31,8 @@ using stampede::sim::DataSizes;
 using stampede::sim::DataView;
 using stampede::sim::Model;
 
-struct MjModelPtr {
-  mjModel* m = nullptr;
-  explicit MjModelPtr(mjModel* p) : m(p) {}
-  ~MjModelPtr() { mj_deleteModel(m); }
-};
-struct MjDataPtr {
-  mjData* d = nullptr;
-  explicit MjDataPtr(mjData* p) : d(p) {}
-  ~MjDataPtr() { mj_deleteData(d); }
-};
 
-mjModel* load_string(const std::string& xml) {
-  char err[1000] = "";
-  mjSpec* spec = mj_parseXMLString(xml.c_str(), nullptr, err, sizeof(err));
-  if (!spec) FAIL("parse: " << err);
-  mjModel* m = mj_compile(spec, nullptr);
-  mj_deleteSpec(spec);
-  if (!m) FAIL("compile failed");
-  return m;
-}
 
-mjModel* load_file(const std::string& path) {
-  char err[1000] = "";
-  mjModel* m = mj_loadXML(path.c_str(), nullptr, err, sizeof(err));
-  if (!m) FAIL("load " << path << ": " << err);
-  return m;
-}
 
 // random state: joints around (and past) their ranges, free bodies near the floor, velocities
 void randomize(const mjModel* m, mjData* d, std::mt19937& rng, double zlo, double zhi) {
@@ -220,13 +200,13 @@ void check_model(mjModel* mm, int nstate, double zlo, double zhi, unsigned seed,
   std::mt19937 rng(seed);
   Stats st;
   for (int s = 0; s < nstate; s++) {
-    randomize(mm, md.d, rng, zlo, zhi);
+    randomize(mm, md.get(), rng, zlo, zhi);
     // a few steps give a nonzero warm start and resting contacts
     int nstep = s % 3 == 0 ? 0 : 1 + s % 7;
-    for (int k = 0; k < nstep; k++) mj_step(mm, md.d);
-    mj_forward(mm, md.d);
+    for (int k = 0; k < nstep; k++) mj_step(mm, md.get());
+    mj_forward(mm, md.get());
     INFO("state " << s);
-    compare(mm, md.d, model, data, st);
+    compare(mm, md.get(), model, data, st);
   }
   WARN(st.states << " states, " << st.rows << " rows, " << st.contacts << " contacts; max row error "
                  << st.max_row_err << ", qacc error " << st.max_qacc_err << ", force error "
@@ -239,30 +219,30 @@ void check_model(mjModel* mm, int nstate, double zlo, double zhi, unsigned seed,
 
 TEST_CASE("constraints and Newton match MuJoCo on humanoid.xml", "[constraint]") {
   MjModelPtr mm(load_file(MUJOCO_SAMPLES_DIR "/humanoid/humanoid.xml"));
-  check_model(mm.m, 200, 0.1, 1.3, 21, 2000);
+  check_model(mm.get(), 200, 0.1, 1.3, 21, 2000);
 }
 
 TEST_CASE("constraints and Newton match MuJoCo on humanoid.xml, elliptic cones", "[constraint]") {
   MjModelPtr mm(load_file(MUJOCO_SAMPLES_DIR "/humanoid/humanoid.xml"));
-  mm.m->opt.cone = mjCONE_ELLIPTIC;
-  mm.m->opt.impratio = 3;
-  check_model(mm.m, 200, 0.1, 1.3, 22, 1000);
+  mm.get()->opt.cone = mjCONE_ELLIPTIC;
+  mm.get()->opt.impratio = 3;
+  check_model(mm.get(), 200, 0.1, 1.3, 22, 1000);
 }
 
 TEST_CASE("constraints and Newton match MuJoCo on 22_humanoids.xml", "[constraint]") {
   MjModelPtr mm(load_file(MUJOCO_SAMPLES_DIR "/humanoid/22_humanoids.xml"));
-  check_model(mm.m, 10, 0.1, 1.3, 23, 500);
+  check_model(mm.get(), 10, 0.1, 1.3, 23, 500);
 }
 
 TEST_CASE("constraints and Newton match MuJoCo on our robots", "[constraint]") {
   for (const char* path : {STAMPEDE_ASSETS_DIR "/humanoid/humanoid.xml", STAMPEDE_ASSETS_DIR "/h1/h1.xml"}) {
     INFO(path);
     MjModelPtr mm(load_file(path));
-    if (!stampede::sim::unsupported_features(mm.m).empty()) {
+    if (!stampede::sim::unsupported_features(mm.get()).empty()) {
       WARN(path << " uses features we refuse; skipped");
       continue;
     }
-    check_model(mm.m, 100, 0.1, 1.2, 24, 200);
+    check_model(mm.get(), 100, 0.1, 1.2, 24, 200);
   }
 }
 
@@ -293,45 +273,45 @@ TEST_CASE("limits, frictionloss, condim 1 and solref/solimp variants match MuJoC
     </body>
   </worldbody>
 </mujoco>)";
-  MjModelPtr mm(load_string(xml));
-  check_model(mm.m, 300, 0.0, 0.6, 25, 1000);
-  mm.m->opt.cone = mjCONE_ELLIPTIC;
-  check_model(mm.m, 300, 0.0, 0.6, 26, 1000);
+  MjModelPtr mm(stampede::test::load_xml_string(xml));
+  check_model(mm.get(), 300, 0.0, 0.6, 25, 1000);
+  mm.get()->opt.cone = mjCONE_ELLIPTIC;
+  check_model(mm.get(), 300, 0.0, 0.6, 26, 1000);
 }
 
 TEST_CASE("Newton iterates like MuJoCo's: 1, 2 and 3 iterations, cold and warm", "[solver]") {
   // with the iteration count capped the solution is not converged, so agreement to rounding
   // shows the same warm start, Hessian, line search and step, not just the same optimum
   MjModelPtr mm(load_file(MUJOCO_SAMPLES_DIR "/humanoid/humanoid.xml"));
-  MjDataPtr md(mj_makeData(mm.m));
+  MjDataPtr md(mj_makeData(mm.get()));
   for (int warm = 0; warm < 2; warm++) {
     for (int iters : {1, 2, 3}) {
-      mm.m->opt.iterations = iters;
-      mm.m->opt.disableflags = warm ? 0 : mjDSBL_WARMSTART;
-      Model<double> model = compile_model<double>(mm.m);
+      mm.get()->opt.iterations = iters;
+      mm.get()->opt.disableflags = warm ? 0 : mjDSBL_WARMSTART;
+      Model<double> model = compile_model<double>(mm.get());
       Data<double> data(DataSizes::of(model.view(), 1, 500, 2000));
       const auto& v = data.view();
       std::mt19937 rng(100 + iters);
       double worst = 0, moved = 0;
       for (int s = 0; s < 50; s++) {
-        randomize(mm.m, md.d, rng, 0.1, 1.0);
-        for (int k = 0; k < s % 4; k++) mj_step(mm.m, md.d);
-        mj_forward(mm.m, md.d);
-        copy_inputs(mm.m, md.d, v);
+        randomize(mm.get(), md.get(), rng, 0.1, 1.0);
+        for (int k = 0; k < s % 4; k++) mj_step(mm.get(), md.get());
+        mj_forward(mm.get(), md.get());
+        copy_inputs(mm.get(), md.get(), v);
         stampede::kern::constraint::collision_world(model.view(), v, 0);
         stampede::kern::constraint::make_constraint_world(model.view(), v, 0);
-        REQUIRE(v.nefc.at(0)[0] == md.d->nefc);
-        for (int i = 0; i < md.d->nefc; i++) {
+        REQUIRE(v.nefc.at(0)[0] == md.get()->nefc);
+        for (int i = 0; i < md.get()->nefc; i++) {
           stampede::kern::constraint::constraint_reference_row(model.view(), v, 0, i);
         }
         stampede::kern::constraint::solve_newton_world(model.view(), v, 0);
         INFO("warm " << warm << ", iterations " << iters << ", state " << s);
-        CHECK(v.solver_niter.at(0)[0] == md.d->solver_niter[0]);
+        CHECK(v.solver_niter.at(0)[0] == md.get()->solver_niter[0]);
         double err = 0, scale = 0, dist = 0;
-        for (int j = 0; j < mm.m->nv; j++) {
-          scale = std::max(scale, std::abs(md.d->qacc[j]));
-          err = std::max(err, std::abs(v.qacc.at(0)[j] - md.d->qacc[j]));
-          dist = std::max(dist, std::abs(md.d->qacc[j] - md.d->qacc_smooth[j]));
+        for (int j = 0; j < mm.get()->nv; j++) {
+          scale = std::max(scale, std::abs(md.get()->qacc[j]));
+          err = std::max(err, std::abs(v.qacc.at(0)[j] - md.get()->qacc[j]));
+          dist = std::max(dist, std::abs(md.get()->qacc[j] - md.get()->qacc_smooth[j]));
         }
         // rounding differences through at most 3 Newton steps (Hessian factor updated
         // incrementally by MuJoCo, recomputed by us)

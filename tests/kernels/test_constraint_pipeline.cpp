@@ -14,10 +14,15 @@
 #include "kernels/forward.inl"
 #include "kernels/team.h"
 #include "sim/compile.h"
+#include "smooth_fixture.h"
 #include "sim/data.h"
 #include "sim/model.h"
 
 namespace {
+
+using stampede::test::load_file;
+using stampede::test::MjDataPtr;
+using stampede::test::MjModelPtr;
 
 using stampede::kern::ConstraintPipeline;
 using stampede::kern::CpuTeam;
@@ -28,23 +33,7 @@ using stampede::sim::Model;
 
 static_assert(ConstraintPipeline::kSimulatesConstraints, "the constraint pipeline is plugged in");
 
-struct MjModelPtr {
-  mjModel* m = nullptr;
-  explicit MjModelPtr(mjModel* p) : m(p) {}
-  ~MjModelPtr() { mj_deleteModel(m); }
-};
-struct MjDataPtr {
-  mjData* d = nullptr;
-  explicit MjDataPtr(mjData* p) : d(p) {}
-  ~MjDataPtr() { mj_deleteData(d); }
-};
 
-mjModel* load_file(const std::string& path) {
-  char err[1000] = "";
-  mjModel* m = mj_loadXML(path.c_str(), nullptr, err, sizeof(err));
-  if (!m) FAIL("load " << path << ": " << err);
-  return m;
-}
 
 void randomize(const mjModel* m, mjData* d, std::mt19937& rng, double zlo, double zhi) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
@@ -94,8 +83,8 @@ double max_rel(const double* a, const double* b, int n) {
 // forward at random states: qacc, ncon, nefc like mj_forward
 void check_forward(const char* path, int nstate, unsigned seed) {
   MjModelPtr mm(load_file(path));
-  MjDataPtr md(mj_makeData(mm.m));
-  Model<double> model = compile_model<double>(mm.m);
+  MjDataPtr md(mj_makeData(mm.get()));
+  Model<double> model = compile_model<double>(mm.get());
   Data<double> data(DataSizes::of(model.view(), 1, 1000, 4000));
   const auto& v = data.view();
   std::mt19937 rng(seed);
@@ -103,19 +92,19 @@ void check_forward(const char* path, int nstate, unsigned seed) {
   double worst = 0;
   int contacts = 0;
   for (int s = 0; s < nstate; s++) {
-    randomize(mm.m, md.d, rng, 0.2, 1.3);
-    for (int k = 0; k < s % 5; k++) mj_step(mm.m, md.d);
-    mj_forward(mm.m, md.d);
-    copy_state(mm.m, md.d, v);
+    randomize(mm.get(), md.get(), rng, 0.2, 1.3);
+    for (int k = 0; k < s % 5; k++) mj_step(mm.get(), md.get());
+    mj_forward(mm.get(), md.get());
+    copy_state(mm.get(), md.get(), v);
     stampede::kern::forward(model.view(), v, 0, team);
     INFO(path << ", state " << s);
-    REQUIRE(v.ncon.at(0)[0] == md.d->ncon);
-    REQUIRE(v.nefc.at(0)[0] == md.d->nefc);
-    double err = max_rel(v.qacc.at(0), md.d->qacc, mm.m->nv);
+    REQUIRE(v.ncon.at(0)[0] == md.get()->ncon);
+    REQUIRE(v.nefc.at(0)[0] == md.get()->nefc);
+    double err = max_rel(v.qacc.at(0), md.get()->qacc, mm.get()->nv);
     // converged Newton solutions from the same inputs (rounding differences only)
     CHECK(err < 1e-6);
     worst = std::max(worst, err);
-    contacts += md.d->ncon;
+    contacts += md.get()->ncon;
   }
   WARN(path << ": " << nstate << " states, " << contacts << " contacts, max qacc error " << worst);
 }
@@ -127,7 +116,7 @@ TEST_CASE("forward with constraints matches mj_forward", "[constraint]") {
   check_forward(MUJOCO_SAMPLES_DIR "/humanoid/22_humanoids.xml", 10, 32);
   for (const char* path : {STAMPEDE_ASSETS_DIR "/humanoid/humanoid.xml", STAMPEDE_ASSETS_DIR "/h1/h1.xml"}) {
     MjModelPtr mm(load_file(path));
-    if (!stampede::sim::unsupported_features(mm.m).empty()) continue;
+    if (!stampede::sim::unsupported_features(mm.get()).empty()) continue;
     check_forward(path, 50, 33);
   }
 }
@@ -137,27 +126,27 @@ TEST_CASE("a 1 s trajectory with contacts follows mj_step", "[constraint]") {
   // open and close; both engines integrate the same dynamics, so the states stay together to
   // the solver tolerance, amplified by the chaotic contact dynamics over the second
   MjModelPtr mm(load_file(MUJOCO_SAMPLES_DIR "/humanoid/humanoid.xml"));
-  MjDataPtr md(mj_makeData(mm.m));
-  Model<double> model = compile_model<double>(mm.m);
+  MjDataPtr md(mj_makeData(mm.get()));
+  Model<double> model = compile_model<double>(mm.get());
   Data<double> data(DataSizes::of(model.view(), 1, 1000, 4000));
   const auto& v = data.view();
   std::mt19937 rng(41);
   std::uniform_real_distribution<double> u(-1.0, 1.0);
-  mj_resetData(mm.m, md.d);
-  md.d->qpos[2] += 0.3;
-  copy_state(mm.m, md.d, v);
+  mj_resetData(mm.get(), md.get());
+  md.get()->qpos[2] += 0.3;
+  copy_state(mm.get(), md.get(), v);
   CpuTeam team;
-  int nstep = static_cast<int>(std::round(1.0 / mm.m->opt.timestep));
+  int nstep = static_cast<int>(std::round(1.0 / mm.get()->opt.timestep));
   double worst = 0;
   int contact_steps = 0;
   for (int s = 0; s < nstep; s++) {
-    for (int i = 0; i < mm.m->nu; i++) md.d->ctrl[i] = v.ctrl.at(0)[i] = 0.4 * u(rng);
-    mj_step(mm.m, md.d);
+    for (int i = 0; i < mm.get()->nu; i++) md.get()->ctrl[i] = v.ctrl.at(0)[i] = 0.4 * u(rng);
+    mj_step(mm.get(), md.get());
     stampede::kern::step(model.view(), v, 0, team);
-    double err = std::max(max_rel(v.qpos.at(0), md.d->qpos, mm.m->nq),
-                          max_rel(v.qvel.at(0), md.d->qvel, mm.m->nv));
+    double err = std::max(max_rel(v.qpos.at(0), md.get()->qpos, mm.get()->nq),
+                          max_rel(v.qvel.at(0), md.get()->qvel, mm.get()->nv));
     worst = std::max(worst, err);
-    contact_steps += md.d->ncon > 0;
+    contact_steps += md.get()->ncon > 0;
     INFO("step " << s);
     REQUIRE(err < 1e-6);
   }
@@ -168,25 +157,25 @@ TEST_CASE("a 1 s trajectory with contacts follows mj_step", "[constraint]") {
 
 TEST_CASE("a humanoid rests on the floor for 10 s without growing penetration", "[constraint]") {
   MjModelPtr mm(load_file(MUJOCO_SAMPLES_DIR "/humanoid/humanoid.xml"));
-  MjDataPtr md(mj_makeData(mm.m));
-  Model<double> model = compile_model<double>(mm.m);
+  MjDataPtr md(mj_makeData(mm.get()));
+  Model<double> model = compile_model<double>(mm.get());
   Data<double> data(DataSizes::of(model.view(), 1, 1000, 4000));
   const auto& v = data.view();
-  mj_resetData(mm.m, md.d);
-  copy_state(mm.m, md.d, v);
+  mj_resetData(mm.get(), md.get());
+  copy_state(mm.get(), md.get(), v);
   CpuTeam team;
-  int per_second = static_cast<int>(std::round(1.0 / mm.m->opt.timestep));
+  int per_second = static_cast<int>(std::round(1.0 / mm.get()->opt.timestep));
   std::vector<double> deepest(10, 0.0), deepest_mj(10, 0.0);  // deepest penetration per second (m)
   for (int sec = 0; sec < 10; sec++) {
     for (int s = 0; s < per_second; s++) {
       stampede::kern::step(model.view(), v, 0, team);
-      mj_step(mm.m, md.d);
+      mj_step(mm.get(), md.get());
       REQUIRE(v.warning_flags.at(0)[0] == 0);
       for (int c = 0; c < v.ncon.at(0)[0]; c++) {
         deepest[sec] = std::min(deepest[sec], v.contact_dist.at(0)[c]);
       }
-      for (int c = 0; c < md.d->ncon; c++) {
-        deepest_mj[sec] = std::min(deepest_mj[sec], md.d->contact[c].dist);
+      for (int c = 0; c < md.get()->ncon; c++) {
+        deepest_mj[sec] = std::min(deepest_mj[sec], md.get()->contact[c].dist);
       }
     }
   }
@@ -214,8 +203,8 @@ TEST_CASE("forward with constraints in float stays close to mj_forward", "[const
   // float runs the same algorithms in single precision: contact-stiff rows (D ~ 1e5) amplify
   // float rounding (~1e-7) in the Newton solution; 1e-3 relative bounds what we measure (2e-5)
   MjModelPtr mm(load_file(MUJOCO_SAMPLES_DIR "/humanoid/humanoid.xml"));
-  MjDataPtr md(mj_makeData(mm.m));
-  Model<float> model = compile_model<float>(mm.m);
+  MjDataPtr md(mj_makeData(mm.get()));
+  Model<float> model = compile_model<float>(mm.get());
   Data<float> data(DataSizes::of(model.view(), 1, 1000, 4000));
   const auto& v = data.view();
   std::mt19937 rng(51);
@@ -223,22 +212,22 @@ TEST_CASE("forward with constraints in float stays close to mj_forward", "[const
   double worst = 0;
   int contacts = 0;
   for (int s = 0; s < 50; s++) {
-    randomize(mm.m, md.d, rng, 0.2, 1.3);
-    mj_forward(mm.m, md.d);
-    for (int i = 0; i < mm.m->nq; i++) v.qpos.at(0)[i] = float(md.d->qpos[i]);
-    for (int i = 0; i < mm.m->nv; i++) v.qvel.at(0)[i] = float(md.d->qvel[i]);
-    for (int i = 0; i < mm.m->nv; i++) v.qacc_warmstart.at(0)[i] = 0;
-    for (int i = 0; i < mm.m->nu; i++) v.ctrl.at(0)[i] = float(md.d->ctrl[i]);
+    randomize(mm.get(), md.get(), rng, 0.2, 1.3);
+    mj_forward(mm.get(), md.get());
+    for (int i = 0; i < mm.get()->nq; i++) v.qpos.at(0)[i] = float(md.get()->qpos[i]);
+    for (int i = 0; i < mm.get()->nv; i++) v.qvel.at(0)[i] = float(md.get()->qvel[i]);
+    for (int i = 0; i < mm.get()->nv; i++) v.qacc_warmstart.at(0)[i] = 0;
+    for (int i = 0; i < mm.get()->nu; i++) v.ctrl.at(0)[i] = float(md.get()->ctrl[i]);
     stampede::kern::forward(model.view(), v, 0, team);
     INFO("state " << s);
-    REQUIRE(v.ncon.at(0)[0] == md.d->ncon);
+    REQUIRE(v.ncon.at(0)[0] == md.get()->ncon);
     double scale = 0, err = 0;
-    for (int i = 0; i < mm.m->nv; i++) scale = std::max(scale, std::abs(md.d->qacc[i]));
-    for (int i = 0; i < mm.m->nv; i++) err = std::max(err, std::abs(double(v.qacc.at(0)[i]) - md.d->qacc[i]));
+    for (int i = 0; i < mm.get()->nv; i++) scale = std::max(scale, std::abs(md.get()->qacc[i]));
+    for (int i = 0; i < mm.get()->nv; i++) err = std::max(err, std::abs(double(v.qacc.at(0)[i]) - md.get()->qacc[i]));
     err /= 1 + scale;
     CHECK(err < 1e-3);
     worst = std::max(worst, err);
-    contacts += md.d->ncon;
+    contacts += md.get()->ncon;
   }
   WARN("float forward: " << contacts << " contacts, max qacc error " << worst);
   CHECK(contacts > 50);
