@@ -15,6 +15,7 @@
 namespace stampede::cli {
 
 void register_locomotion_tasks();  // cli/cmd_train.cpp
+void register_locomotion_task_file(const std::string& task);  // cli/cmd_train.cpp
 
 namespace {
 
@@ -85,6 +86,7 @@ int run_play(const std::vector<std::string>& args) {
   const int n = static_cast<int>(episodes);
   cfg.runner.num_envs = n;
   cfg.runner.device = "cpu";  // inference runs on the CPU learner
+  register_locomotion_task_file(cfg.runner.task);
   auto env = rl::make_env(cfg.runner.task, n, env_device.empty() ? "cpu" : env_device,
                           seed >= 0 ? static_cast<uint64_t>(seed) : cfg.runner.seed + 7919);
   if (env->obs_dim() != ck.obs_dim || env->act_dim() != ck.act_dim)

@@ -26,6 +26,27 @@ namespace stampede::cli {
 // the locomotion tasks of sim/tasks, added to rl's task registry (rl itself never depends on
 // sim/tasks). Their physics runs on a sim backend: the learner's device when the build has that
 // backend, else MuJoCo's reference engine; `--env-device` picks one explicitly.
+void register_locomotion_task_file(const std::string& task) {
+#ifdef STAMPEDE_HAS_LOCOMOTION
+  // a task YAML given by path (configs/tasks/*.yaml's format): registered under that path
+  std::error_code ec;
+  if (task.size() <= 5 || task.compare(task.size() - 5, 5, ".yaml") != 0 || rl::has_task(task)) return;
+  if (!std::filesystem::is_regular_file(task, ec))
+    throw std::invalid_argument("task file '" + task + "' does not exist");
+  rl::register_task(
+      task,
+      [task](int num_envs, const std::string& device, uint64_t seed) {
+        std::string sim_device = device;
+        const auto devices = sim::tasks::available_devices();
+        if (std::find(devices.begin(), devices.end(), device) == devices.end()) sim_device = "mujoco";
+        return sim::tasks::make_locomotion_env(task, num_envs, sim_device, seed);
+      },
+      "locomotion task from a YAML file");
+#else
+  (void)task;
+#endif
+}
+
 void register_locomotion_tasks() {
 #ifdef STAMPEDE_HAS_LOCOMOTION
   static bool done = false;
@@ -230,6 +251,7 @@ int train(TrainArgs& t, rl::dist::Communicator* comm) {
   // first ones; every rank steps its own worlds (seed + rank)
   uint64_t env_seed = cfg.runner.seed + static_cast<uint64_t>(rank);
   if (!checkpoint.empty()) env_seed += 1000003ull * static_cast<uint64_t>(rl::load_checkpoint(checkpoint).iteration);
+  register_locomotion_task_file(cfg.runner.task);
   auto env = rl::make_env(cfg.runner.task, cfg.runner.num_envs, env_device.empty() ? cfg.runner.device : env_device,
                           env_seed);
   rl::OnPolicyRunner runner(cfg, std::move(env), run_dir, comm);
