@@ -1,9 +1,12 @@
 // rl/runner.cpp — the training loop, logging and checkpointing.
 #include "rl/runner.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -66,6 +69,7 @@ std::map<std::string, double> metric_values(const IterationStats& s) {
       {"time_env", s.time_env},
       {"time_inference", s.time_inference},
       {"time_update", s.time_update},
+      {"nonfinite_worlds", static_cast<double>(s.nonfinite_worlds)},
   };
   for (const auto& [k, v] : s.step_stats) m["env/" + k] = v;
   return m;
@@ -75,7 +79,81 @@ const std::vector<std::string> kLeadingColumns = {"iteration", "samples", "wall_
                                                   "mean_episode_length", "mean_step_reward"};
 const std::vector<std::string> kTrailingColumns = {"surrogate_loss", "value_loss", "entropy", "kl",
                                                    "learning_rate", "action_std", "grad_norm",
-                                                   "steps_per_s", "time_env", "time_inference", "time_update"};
+                                                   "steps_per_s", "time_env", "time_inference", "time_update",
+                                                   "nonfinite_worlds"};
+
+// fsync a file or directory by path (errors ignored: a log is best effort, checkpoints check theirs)
+void fsync_path(const fs::path& path, bool directory) {
+  const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+// writes `text` to path atomically: path.tmp, fsync, rename over path, fsync the directory
+void write_file_atomic(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) throw std::runtime_error("cannot write '" + tmp.string() + "'");
+  }
+  fsync_path(tmp, false);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) throw std::runtime_error("cannot rename '" + tmp.string() + "' to '" + path.string() + "': " + ec.message());
+  fsync_path(path.has_parent_path() ? path.parent_path() : fs::path("."), true);
+}
+
+// the whole of a file ("" when missing)
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// one write(2) of the whole record (retried on a short write)
+void append_record(int fd, const std::string& rec) {
+  std::size_t done = 0;
+  while (done < rec.size()) {
+    const ssize_t n = ::write(fd, rec.data() + done, rec.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw std::runtime_error(std::string("appending to metrics.csv failed: ") + std::strerror(errno));
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+// NaN containment: the env outputs the learner reads (every obs row and reward; final_obs only
+// on truncated, not terminated rows, the ones bootstrapped) must be finite. A world with a NaN or
+// Inf there gets zeros instead and its episode ends as a fall (terminated: no bootstrap through
+// the bad values), as the locomotion env treats a world its backend had to reset. terminated and
+// truncated may be null (the observation of reset()). Returns the number of such worlds.
+int contain_nonfinite(int num_envs, int obs_dim, float* obs, float* reward, unsigned char* terminated,
+                      const unsigned char* truncated, float* final_obs) {
+  auto clean = [](float* v, int n) {
+    bool bad = false;
+    for (int k = 0; k < n; ++k)
+      if (!std::isfinite(v[k])) {
+        v[k] = 0.0f;
+        bad = true;
+      }
+    return bad;
+  };
+  int count = 0;
+  for (int i = 0; i < num_envs; ++i) {
+    const std::size_t row = static_cast<std::size_t>(i) * obs_dim;
+    bool bad = clean(obs + row, obs_dim);
+    if (reward) bad |= clean(reward + i, 1);
+    if (final_obs && truncated && truncated[i] && !terminated[i]) bad |= clean(final_obs + row, obs_dim);
+    if (bad) {
+      ++count;
+      if (terminated) terminated[i] = 1;
+    }
+  }
+  return count;
+}
 
 }  // namespace
 
@@ -118,15 +196,24 @@ OnPolicyRunner::OnPolicyRunner(const PpoConfig& cfg, std::unique_ptr<VecEnvBase>
   ep_return_.assign(N, 0.0);
   ep_length_.assign(N, 0);
   env_->reset(obs_.data());
+  nonfinite_pending_ = contain_nonfinite(N, O, obs_.data(), nullptr, nullptr, nullptr, nullptr);
   tty_ = isatty(fileno(stdout));
   if (!run_dir_.empty()) {
     fs::create_directories(run_dir_);
-    std::ofstream(fs::path(run_dir_) / "config.yaml") << config_to_yaml(cfg_);
+    // temporary files a killed process left behind (an unfinished checkpoint is never loaded)
+    for (const fs::path& dir : {fs::path(run_dir_), fs::path(run_dir_) / "checkpoints"}) {
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.path().extension() == ".tmp") fs::remove(e.path(), ec);
+    }
+    write_file_atomic(fs::path(run_dir_) / "config.yaml", config_to_yaml(cfg_));
     events_ = std::make_unique<EventWriter>(run_dir_);
   }
 }
 
-OnPolicyRunner::~OnPolicyRunner() = default;
+OnPolicyRunner::~OnPolicyRunner() {
+  if (metrics_fd_ >= 0) ::close(metrics_fd_);
+}
 
 void OnPolicyRunner::load(const std::string& path) {
   const Checkpoint ck = load_checkpoint(path);
@@ -147,6 +234,8 @@ IterationStats OnPolicyRunner::iteration() {
   const auto t_start = Clock::now();
   const int N = env_->num_envs(), T = cfg_.runner.num_steps_per_env;
   IterationStats s;
+  s.nonfinite_worlds = nonfinite_pending_;
+  nonfinite_pending_ = 0;
   double reward_sum = 0;
   // rollout: act -> env.step -> process_env_step
   for (int t = 0; t < T; ++t) {
@@ -156,6 +245,8 @@ IterationStats OnPolicyRunner::iteration() {
     t0 = Clock::now();
     env_->step(actions_.data(), obs_.data(), rewards_.data(), terminated_.data(), truncated_.data(),
                final_obs_.data());
+    s.nonfinite_worlds += contain_nonfinite(N, env_->obs_dim(), obs_.data(), rewards_.data(), terminated_.data(),
+                                            truncated_.data(), final_obs_.data());
     s.time_env += seconds_since(t0);
     t0 = Clock::now();
     learner_->process_env_step(rewards_.data(), terminated_.data(), truncated_.data(), final_obs_.data());
@@ -185,10 +276,12 @@ IterationStats OnPolicyRunner::iteration() {
   s.time_update = seconds_since(t0);
 
   // episode statistics over all ranks: each rank's last 100 episodes, and every reward
-  double sums[4] = {0.0, static_cast<double>(recent_returns_.size()), 0.0, reward_sum};
+  double sums[5] = {0.0, static_cast<double>(recent_returns_.size()), 0.0, reward_sum,
+                    static_cast<double>(s.nonfinite_worlds)};
   for (double r : recent_returns_) sums[0] += r;
   for (double l : recent_lengths_) sums[2] += l;
-  if (dist::is_distributed(comm_)) comm_->allreduce_sum(sums, 4);
+  if (dist::is_distributed(comm_)) comm_->allreduce_sum(sums, 5);
+  s.nonfinite_worlds = static_cast<int64_t>(sums[4]);
   const double dt = seconds_since(t_start);
   const double samples = static_cast<double>(N) * T * ranks_;
   ++iteration_;
@@ -219,6 +312,10 @@ void OnPolicyRunner::learn() {
       if (stop > 0) stop_requested().store(true);
     }
     write_metrics(s);
+    if (s.nonfinite_worlds > 0 && (!comm_ || comm_->is_root()))
+      std::fprintf(stderr, "%swarning: iteration %lld: %lld non-finite worlds (NaN/Inf observation or reward; "
+                   "zeroed, episode ended as a fall)\n", tty_ ? "\r\033[K" : "",
+                   static_cast<long long>(s.iteration), static_cast<long long>(s.nonfinite_worlds));
     elapsed_ = seconds_since(t0);
     if (on_iteration)
       on_iteration(s);
@@ -250,36 +347,70 @@ std::string OnPolicyRunner::save() {
   ck.act_dim = env_->act_dim();
   ck.learner = learner_->state();
   const std::string path = checkpoint_path(run_dir_, iteration_);
+  sync_logs();  // the logs reach the disk at least as far as the checkpoint does
   save_checkpoint(path, ck);
   return path;
+}
+
+// metrics.csv for this process: the columns of an existing file (resumed run) or fixed ones
+// around the env's terms; rows after the iteration this process started from (written by a
+// process that was killed before its next checkpoint) and a torn last line are dropped, so the
+// file holds exactly one row per iteration 1..n
+void OnPolicyRunner::open_metrics(const IterationStats& s) {
+  const fs::path csv = fs::path(run_dir_) / "metrics.csv";
+  const std::string old = read_file(csv);
+  std::vector<std::string> lines;
+  for (std::size_t at = 0, nl; (nl = old.find('\n', at)) != std::string::npos; at = nl + 1)
+    lines.push_back(old.substr(at, nl - at));  // complete lines only: a torn tail has no newline
+  std::string text;
+  std::size_t dropped = 0;
+  if (!lines.empty() && !lines[0].empty()) {
+    std::stringstream ss(lines[0]);
+    for (std::string c; std::getline(ss, c, ',');) csv_columns_.push_back(c);
+    const auto col = std::find(csv_columns_.begin(), csv_columns_.end(), "iteration") - csv_columns_.begin();
+    text = lines[0] + "\n";
+    for (std::size_t r = 1; r < lines.size(); ++r) {
+      std::stringstream ls(lines[r]);
+      std::string cell;
+      for (long c = 0; c <= col && std::getline(ls, cell, ','); ++c) {
+      }
+      char* end = nullptr;
+      const long long it = std::strtoll(cell.c_str(), &end, 10);
+      if (!cell.empty() && !*end && it < s.iteration)
+        text += lines[r] + "\n";
+      else
+        ++dropped;
+    }
+  } else {
+    csv_columns_ = kLeadingColumns;
+    for (const auto& [k, v] : s.step_stats) csv_columns_.push_back("env/" + k);
+    csv_columns_.insert(csv_columns_.end(), kTrailingColumns.begin(), kTrailingColumns.end());
+    for (std::size_t i = 0; i < csv_columns_.size(); ++i) text += (i ? "," : "") + csv_columns_[i];
+    text += "\n";
+  }
+  if (text != old) write_file_atomic(csv, text);
+  if (dropped || (!old.empty() && old.back() != '\n'))
+    std::printf("metrics.csv: dropped %zu row(s) after iteration %lld (written after the last checkpoint "
+                "or torn by a crash)\n", dropped, static_cast<long long>(s.iteration - 1));
+  metrics_fd_ = ::open(csv.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (metrics_fd_ < 0) throw std::runtime_error("cannot open '" + csv.string() + "' for appending");
+}
+
+void OnPolicyRunner::sync_logs() {
+  if (metrics_fd_ >= 0) ::fdatasync(metrics_fd_);
+  if (events_) events_->sync();
 }
 
 void OnPolicyRunner::write_metrics(const IterationStats& s) {
   if (run_dir_.empty()) return;
   const auto values = metric_values(s);
-  const fs::path csv = fs::path(run_dir_) / "metrics.csv";
-  // columns: those of an existing file (resumed run), else fixed ones around the env's terms
-  if (csv_columns_.empty()) {
-    std::ifstream in(csv);
-    std::string header;
-    if (in && std::getline(in, header) && !header.empty()) {
-      std::stringstream ss(header);
-      for (std::string c; std::getline(ss, c, ',');) csv_columns_.push_back(c);
-    } else {
-      csv_columns_ = kLeadingColumns;
-      for (const auto& [k, v] : s.step_stats) csv_columns_.push_back("env/" + k);
-      csv_columns_.insert(csv_columns_.end(), kTrailingColumns.begin(), kTrailingColumns.end());
-      std::ofstream out(csv);
-      for (std::size_t i = 0; i < csv_columns_.size(); ++i) out << (i ? "," : "") << csv_columns_[i];
-      out << "\n";
-    }
-  }
-  std::ofstream out(csv, std::ios::app);
+  if (metrics_fd_ < 0) open_metrics(s);
+  std::string row;
   for (std::size_t i = 0; i < csv_columns_.size(); ++i) {
     auto it = values.find(csv_columns_[i]);
-    out << (i ? "," : "") << (it == values.end() ? "" : format_number(it->second));
+    row += (i ? "," : "") + (it == values.end() ? std::string() : format_number(it->second));
   }
-  out << "\n";
+  append_record(metrics_fd_, row + "\n");
   // TensorBoard: the same numbers under rsl_rl's tags
   std::map<std::string, float> tb = {
       {"Loss/surrogate", static_cast<float>(s.update.surrogate_loss)},
@@ -292,6 +423,7 @@ void OnPolicyRunner::write_metrics(const IterationStats& s) {
       {"Perf/collection_time", static_cast<float>(s.time_env + s.time_inference)},
       {"Perf/learning_time", static_cast<float>(s.time_update)},
       {"Train/mean_step_reward", static_cast<float>(s.mean_step_reward)},
+      {"Env/nonfinite_worlds", static_cast<float>(s.nonfinite_worlds)},
   };
   if (std::isfinite(s.mean_episode_return)) {
     tb["Train/mean_reward"] = static_cast<float>(s.mean_episode_return);
@@ -313,13 +445,15 @@ void OnPolicyRunner::print_progress(const IterationStats& s) {
     std::snprintf(reward, sizeof(reward), "%.3f", s.mean_episode_return);
     std::snprintf(length, sizeof(length), "%.1f", s.mean_episode_length);
   }
-  char ranks[32] = "";
+  char ranks[32] = "", nonfinite[48] = "";
   if (ranks_ > 1) std::snprintf(ranks, sizeof(ranks), " (%d ranks)", ranks_);
-  char line[256];
+  if (s.nonfinite_worlds > 0)
+    std::snprintf(nonfinite, sizeof(nonfinite), " | non-finite worlds %lld", static_cast<long long>(s.nonfinite_worlds));
+  char line[320];
   std::snprintf(line, sizeof(line),
-                "iteration %lld/%lld | %.0f steps/s%s | mean reward %s | episode length %s | ETA %s",
+                "iteration %lld/%lld | %.0f steps/s%s | mean reward %s | episode length %s%s | ETA %s",
                 static_cast<long long>(s.iteration), static_cast<long long>(total), s.steps_per_second,
-                ranks, reward, length, format_duration(eta).c_str());
+                ranks, reward, length, nonfinite, format_duration(eta).c_str());
   if (tty_)
     std::printf("\r\033[K%s", line);
   else

@@ -2,6 +2,16 @@
 // rollouts, updates, episode statistics, the run directory (config.yaml, metrics.csv,
 // TensorBoard events, checkpoints/), the progress line, and stopping cleanly on request
 // (SIGINT) with a checkpoint.
+//
+// Crash safety (SIGKILL at any moment leaves a run that `--resume` continues): config.yaml and
+// checkpoints are written to a temporary file, fsynced and renamed; metrics.csv and the event
+// file are append-only, one whole record per write, fsynced before each checkpoint. A resumed
+// process drops metrics rows after the iteration it resumed from and a torn last line, and
+// writes a new event file (TensorBoard reads a torn last record as the end of that file).
+//
+// NaN containment: observations, rewards and bootstrapped final observations are checked before
+// the learner sees them; a world with a NaN/Inf value is zeroed, its episode ends as a fall, and
+// it is counted (IterationStats::nonfinite_worlds, logged).
 #pragma once
 
 #include <atomic>
@@ -35,6 +45,10 @@ struct IterationStats {
   double time_env = 0;           // s in env.step this iteration
   double time_inference = 0;     // s in learner.act + process_env_step
   double time_update = 0;        // s in compute_returns + update
+  // NaN containment: world-steps of this rollout (over all ranks) whose observation, reward or
+  // bootstrapped final observation was NaN/Inf; the runner zeroed them and ended those episodes
+  // as falls, so the learner never saw them (metrics.csv nonfinite_worlds, Env/nonfinite_worlds)
+  int64_t nonfinite_worlds = 0;
 };
 
 class OnPolicyRunner {
@@ -67,6 +81,8 @@ class OnPolicyRunner {
 
  private:
   void write_metrics(const IterationStats& s);
+  void open_metrics(const IterationStats& s);
+  void sync_logs();
   void print_progress(const IterationStats& s);
 
   PpoConfig cfg_;
@@ -86,7 +102,10 @@ class OnPolicyRunner {
   std::vector<double> ep_return_;
   std::vector<int> ep_length_;
   std::deque<double> recent_returns_, recent_lengths_;  // last 100 finished episodes
-  // logging
+  int64_t nonfinite_pending_ = 0;  // non-finite worlds seen by reset(), counted with the next iteration
+  // logging: metrics.csv is appended one whole row per write(2) (a kill leaves at most a torn
+  // last line, which the next process drops together with the rows after its checkpoint)
+  int metrics_fd_ = -1;
   std::vector<std::string> csv_columns_;
   std::unique_ptr<class EventWriter> events_;
   bool tty_ = false;

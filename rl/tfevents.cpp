@@ -1,9 +1,11 @@
 // rl/tfevents.cpp
 #include "rl/tfevents.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -107,10 +109,20 @@ EventWriter::EventWriter(const std::string& dir) {
   char host[256] = "localhost";
   gethostname(host, sizeof(host) - 1);
   const double t = now_seconds();
-  path_ = (std::filesystem::path(dir) / ("events.out.tfevents." + std::to_string(static_cast<long long>(t)) +
-                                         "." + host)).string();
-  file_ = std::fopen(path_.c_str(), "ab");
-  if (!file_) throw std::runtime_error("cannot create TensorBoard event file '" + path_ + "'");
+  const std::string base = (std::filesystem::path(dir) / ("events.out.tfevents." +
+                                                          std::to_string(static_cast<long long>(t)) + "." + host))
+                               .string();
+  int fd = -1;
+  for (int n = 0; fd < 0 && n < 1000; ++n) {
+    path_ = n == 0 ? base : base + "." + std::to_string(n);
+    fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EEXIST) break;
+  }
+  if (fd >= 0) file_ = ::fdopen(fd, "ab");
+  if (!file_) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("cannot create TensorBoard event file '" + path_ + "'");
+  }
   const std::string rec = tfrecord(encode_file_version_event(t));
   std::fwrite(rec.data(), 1, rec.size(), file_);
   std::fflush(file_);
@@ -127,5 +139,10 @@ void EventWriter::add_scalars(int64_t step, const std::map<std::string, float>& 
 }
 
 void EventWriter::flush() { std::fflush(file_); }
+
+void EventWriter::sync() {
+  std::fflush(file_);
+  ::fsync(::fileno(file_));
+}
 
 }  // namespace stampede::rl

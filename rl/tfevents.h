@@ -23,7 +23,11 @@ std::string encode_scalars_event(double wall_time, int64_t step, const std::map<
 // one TFRecord: uint64 length, uint32 masked crc(length), payload, uint32 masked crc(payload)
 std::string tfrecord(const std::string& payload);
 
-// appends events to dir/events.out.tfevents.<unix time>.<host>
+// appends events to a new file dir/events.out.tfevents.<unix time>.<host>, or .<host>.<n> when
+// that name is taken (a process restarted within the same second after a crash must not append
+// to a file whose last record may be torn). Each record is one fwrite; flush() hands it to the
+// kernel, so a killed process leaves at most a torn last record, which TensorBoard's reader
+// takes for the end of the file.
 class EventWriter {
  public:
   explicit EventWriter(const std::string& dir);
@@ -32,6 +36,7 @@ class EventWriter {
   EventWriter& operator=(const EventWriter&) = delete;
   void add_scalars(int64_t step, const std::map<std::string, float>& scalars);
   void flush();
+  void sync();  // flush, then fsync the file
   const std::string& path() const { return path_; }
 
  private:
