@@ -247,6 +247,18 @@ std::map<std::string, double> LocomotionEnv<Real>::step_stats() const {
   const int stride = 1 + kNumRewardTerms;
   const int n = static_cast<int>(finished_.size()) / stride;
   out["episode/finished"] = n;
+  // the engine's per-world warning counters, summed over worlds (cumulative since construction):
+  // NaN/Inf or exploding-qacc resets and contact/constraint capacity overflows
+  const WorldWarnings* warn = backend_->warnings();
+  double nan_resets = 0, contact_overflow = 0, constraint_overflow = 0;
+  for (int w = 0; w < nworld_; ++w) {
+    nan_resets += warn[w].nan_reset;
+    contact_overflow += warn[w].contact_overflow;
+    constraint_overflow += warn[w].constraint_overflow;
+  }
+  out["warnings/nan_resets"] = nan_resets;
+  out["warnings/contact_overflow"] = contact_overflow;
+  out["warnings/constraint_overflow"] = constraint_overflow;
   if (n > 0) {
     double len = 0;
     std::vector<double> sums(kNumRewardTerms, 0.0);

@@ -198,6 +198,13 @@ TEST_CASE("NaN in one world of the locomotion env never reaches PPO; training co
     CHECK(penv->nan_resets() == 0);
   } else if (where == PoisonedEnv::Where::qvel) {
     CHECK(penv->nan_resets() == 2);  // the engine reset the world each time; the env ended it as a fall
+    // and training logs the engine's cumulative count (the env's step_stats, a metrics.csv
+    // column the runner averages over the iteration's steps): zero before the first reset,
+    // then between the counts at the iteration's start and end
+    const auto resets = metrics_column(run, "env/warnings/nan_resets");
+    REQUIRE(resets.size() == 2);
+    CHECK(resets[1] > 0.0);
+    CHECK(resets[1] <= 2.0);
   } else {
     CHECK(penv->nan_resets() == 0);  // the env turns a NaN action into no action before it reaches ctrl
   }
