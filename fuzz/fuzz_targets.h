@@ -33,4 +33,8 @@ int mjcf(const uint8_t* data, std::size_t size);
 // check_contract against the humanoid's robot.yaml
 int policy(const uint8_t* data, std::size_t size);
 
+// (d) robot-log bytes -> runtime::read_robot_log_bytes (HDF5 file image): a consistent RobotLog,
+// or RobotLogError naming the file
+int robot_log(const uint8_t* data, std::size_t size);
+
 }  // namespace stampede::fuzz

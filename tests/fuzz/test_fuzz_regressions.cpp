@@ -69,6 +69,15 @@ TEST_CASE("policy loader and evaluator: regressions and corpus", "[fuzz]") {
   replay_target("policy", stampede::fuzz::policy);
 }
 
+#ifdef STAMPEDE_FUZZ_ROBOT_LOG
+TEST_CASE("HDF5 robot-log reader: regressions and corpus", "[fuzz]") {
+  replay_target("robot_log", stampede::fuzz::robot_log);
+  // bytes that are not HDF5 are a RobotLogError naming the file, so the target returns normally
+  const std::string not_hdf5 = "\x89HDF\r\n\x1a\n garbage after the signature";
+  CHECK(stampede::fuzz::robot_log(reinterpret_cast<const uint8_t*>(not_hdf5.data()), not_hdf5.size()) == 0);
+}
+#endif
+
 TEST_CASE("the fuzz targets' checks fire on what they guard against", "[fuzz]") {
   // a robot.yaml the parser must refuse: refused with RobotError, so the target returns normally
   const std::string bad = "name: [";
