@@ -41,6 +41,19 @@ max_len_of() {
   esac
 }
 
+# robot_log: libhdf5 (prebuilt) allocates sizes read from a corrupt file before it checks them
+# against the file (H5C_protect asked for 1 TB, H5HL for 2.9 GB; a 2 GB calloc that glibc serves
+# with untouched pages costs ASan 2 GB of RSS). For this target an allocation over 1 GB returns
+# NULL, as a robot computer's malloc would, and HDF5 turns that into an error. Our reader bounds
+# its own allocations by 64x the file's size, far below. Its out-of-bounds read
+# in strdup is suppressed for this target only (fuzz/robot_log.asan.supp says why).
+asan_extra_of() {
+  case "$1" in
+    robot_log) echo ":allocator_may_return_null=1:max_allocation_size_mb=1024:suppressions=fuzz/robot_log.asan.supp" ;;
+    *) echo "" ;;
+  esac
+}
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 status=0
@@ -60,7 +73,7 @@ for t in $TARGETS; do
   lsan=${LSAN_OPTIONS:-}
   [ -f "fuzz/$t.lsan.supp" ] && lsan="${lsan:+$lsan:}suppressions=fuzz/$t.lsan.supp"
   set +e
-  LSAN_OPTIONS="$lsan" "$BUILD/fuzz_$t" -max_total_time="$SECONDS_PER_TARGET" -seed="${FUZZ_SEED:-1}" -timeout=25 -rss_limit_mb=2048 \
+  LSAN_OPTIONS="$lsan" ASAN_OPTIONS="$ASAN_OPTIONS$(asan_extra_of "$t")" "$BUILD/fuzz_$t" -max_total_time="$SECONDS_PER_TARGET" -seed="${FUZZ_SEED:-1}" -timeout=25 -rss_limit_mb=2048 \
     -max_len="$(max_len_of "$t")" -print_final_stats=1 -artifact_prefix="$artifacts/" \
     "${dict[@]}" "${dirs[@]}" >"$log" 2>&1
   rc=$?
