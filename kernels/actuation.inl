@@ -123,7 +123,7 @@ SP_STAGE void fwd_acceleration(const ModelView<Real>& m, const DataView<Real>& d
   team.single([&] {
     add_xfrc(m, d, w, smooth);
     for (int i = 0; i < m.nv; ++i) qacc_smooth[i] = smooth[i];
-    solve_ldl(qacc_smooth, d.qLD.at(w), d.qLDiagInv.at(w), m.dof_parentid, m.nv);
+    solve_ldl_fast(qacc_smooth, d.qLD.at(w), d.qLDiagInv.at(w), m);
   });
 }
 

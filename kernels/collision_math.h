@@ -30,6 +30,11 @@ struct ColConst {
   // capsule : capsule axes with sin^2(angle) below this are parallel (MuJoCo 4.0 measured:
   // 1e-8 in double; float has no MuJoCo reference, so it uses a threshold above its rounding)
   static constexpr Real capsule_parallel = sizeof(Real) == 4 ? Real(1e-6) : Real(1e-8);
+  // smallest line-search gradient tolerance (tolerance * ls_tolerance), relative as MuJoCo's:
+  // in float the slope along the search is only known to about 1e-6 of its terms, so a finer
+  // one (MuJoCo's default is 1e-10) is never met and every line search ran to ls_iterations;
+  // double keeps MuJoCo's value
+  static constexpr Real ls_tolerance_min = sizeof(Real) == 4 ? Real(1e-6) : Real(0);
   // box-box rounding scales (engine_collision_box.c), in units of the scalar's epsilon
   static constexpr Real boxbox_sepeps = sizeof(Real) == 4 ? Real(1e-6) : Real(1e-13);
   static constexpr Real boxbox_pareps = sizeof(Real) == 4 ? Real(1e-7) : Real(1e-16);

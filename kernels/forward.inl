@@ -74,10 +74,12 @@ SP_STAGE void constraint_solve(const ModelView<Real>& m, const DataView<Real>& d
   Constraints::solve(m, d, w, team);
 }
 
-// position-dependent stages (mj_fwdPosition)
+// position-dependent stages (mj_fwdPosition); kinematics_done: the frames are those of qpos
+// already (kinematics_current), as MuJoCo's batch continues a step whose stages it computed
 template <class Real, class Team, class Constraints = ConstraintPipeline>
-SP_HD void fwd_position(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
-  kinematics(m, d, w, team);
+SP_HD void fwd_position(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team,
+                        bool kinematics_done = false) {
+  if (!kinematics_done) kinematics(m, d, w, team);
   com_pos(m, d, w, team);
   crb(m, d, w, team);
   factor_m(m, d, w, team);
@@ -95,8 +97,9 @@ SP_HD void fwd_velocity(const ModelView<Real>& m, const DataView<Real>& d, int w
 
 // mj_forward
 template <class Real, class Team, class Constraints = ConstraintPipeline>
-SP_HD void forward(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
-  fwd_position<Real, Team, Constraints>(m, d, w, team);
+SP_HD void forward(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team,
+                   bool kinematics_done = false) {
+  fwd_position<Real, Team, Constraints>(m, d, w, team, kinematics_done);
   fwd_velocity<Real, Team, Constraints>(m, d, w, team);
   actuation(m, d, w, team);
   fwd_acceleration(m, d, w, team);
@@ -126,16 +129,18 @@ SP_HD void reset_world(const ModelView<Real>& m, const DataView<Real>& d, int w,
   team.single([&] { d.time.at(w)[0] = 0; });
 }
 
-// mj_step with the Euler integrator; a world whose state or qacc goes bad is reset and flagged
+// mj_step with the Euler integrator; a world whose state or qacc goes bad is reset and flagged.
+// The frames left by the previous step (step_world) are reused when qpos is unchanged.
 template <class Real, class Team, class Constraints = ConstraintPipeline>
 SP_HD void step(const ModelView<Real>& m, const DataView<Real>& d, int w, Team& team) {
   if (any_bad(d.qpos.at(w), m.nq, team) || any_bad(d.qvel.at(w), m.nv, team)) {
     team.single([&] { d.warning_flags.at(w)[0] |= kWarnBadQacc; });
     reset_world(m, d, w, team);
   }
+  bool kinematics_done = kinematics_current(m, d, w, team);
   // forward; on a bad qacc reset the world and run it once more (one call site: smaller code)
   for (int attempt = 0; attempt < 2; ++attempt) {
-    forward<Real, Team, Constraints>(m, d, w, team);
+    forward<Real, Team, Constraints>(m, d, w, team, attempt == 0 && kinematics_done);
     if (attempt == 1 || !any_bad(d.qacc.at(w), m.nv, team)) break;
     team.single([&] { d.warning_flags.at(w)[0] |= kWarnBadQacc; });
     reset_world(m, d, w, team);

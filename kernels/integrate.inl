@@ -61,8 +61,8 @@ SP_STAGE void euler(const ModelView<Real>& m, const DataView<Real>& d, int w, Te
       qacc_int[i] = smooth[i] + constraint[i];
     });
     team.single([&] {
-      factor_ldl(qH, d.qHDiagInv.at(w), m.dof_parentid, nv);
-      solve_ldl(qacc_int, qH, d.qHDiagInv.at(w), m.dof_parentid, nv);
+      factor_ldl_fast(qH, d.qHDiagInv.at(w), m);
+      solve_ldl_fast(qacc_int, qH, d.qHDiagInv.at(w), m);
     });
   }
 

@@ -110,6 +110,26 @@ SP_STAGE void kinematics(const ModelView<Real>& m, const DataView<Real>& d, int 
                     d.xmat.at(w) + 9 * b, d.xquat.at(w) + 4 * b, m.site_pos + 3 * s,
                     m.site_quat + 4 * s);
   });
+  // the qpos these frames belong to (step() skips kinematics when qpos has not changed since)
+  const Real* qpos = d.qpos.at(w);
+  Real* qpos_kin = d.qpos_kinematics.at(w);
+  team.for_lanes(m.nq, [&](int i) { qpos_kin[i] = qpos[i]; });
+  team.single([&] { d.kinematics_valid.at(w)[0] = 1; });
+}
+
+// true when the frames that kinematics() computes are already those of the current qpos: it
+// ran last at this very qpos (they depend on nothing else that may change: the fields they
+// read from the model are shared by all worlds and constant)
+template <class Real, class Team>
+SP_HD SP_INLINE bool kinematics_current(const ModelView<Real>& m, const DataView<Real>& d, int w,
+                                        Team& team) {
+  if (!d.kinematics_valid.at(w)[0]) return false;
+  const Real* qpos = d.qpos.at(w);
+  const Real* qpos_kin = d.qpos_kinematics.at(w);
+  Real differ = team.template reduce_sum<Real>(m.nq, [&](int i) {
+    return qpos[i] == qpos_kin[i] ? Real(0) : Real(1);
+  });
+  return differ == 0;
 }
 
 // subtree sums of an n-vector per body: x[b] += x[child] for every child, deepest level first,

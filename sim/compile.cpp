@@ -312,6 +312,16 @@ Model<Real> compile_model(const mjModel* m) {
   copy(r.dof_solimp, m->dof_solimp, kNImp * nv);
   copy(r.dof_invweight0, m->dof_invweight0, nv);
   copy(r.dof_damping.data, m->dof_damping, nv);
+  // ancestor lists, root first (the tree pattern of qM as index lists)
+  for (int i = 0, adr = 0; i < nv; ++i) {
+    int n = 0;
+    for (int j = m->dof_parentid[i]; j >= 0; j = m->dof_parentid[j]) ++n;
+    r.dof_ancnum[i] = n;
+    r.dof_ancadr[i] = adr;
+    int k = adr + n;
+    for (int j = m->dof_parentid[i]; j >= 0; j = m->dof_parentid[j]) r.dof_ancestor[--k] = j;
+    adr += n;
+  }
   r.max_depth_dofs = 0;
   for (int i = 0; i < nv; ++i) {
     int n = 0;

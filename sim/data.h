@@ -65,6 +65,8 @@ struct DataSizes {
   X(Real, geom_xmat, s.ngeom * 9)           /* geom orientation (ngeom x 9) */ \
   X(Real, site_xpos, s.nsite * 3)           /* site position (m) (nsite x 3) */ \
   X(Real, site_xmat, s.nsite * 9)           /* site orientation (nsite x 9) */ \
+  X(Real, qpos_kinematics, s.nq)            /* qpos the frames above were computed at (nq) */ \
+  X(int, kinematics_valid, 1)               /* 1: the frames above are those of qpos_kinematics (1) */ \
   /* position-dependent: com-based quantities and inertia */ \
   X(Real, subtree_mass, s.nbody)            /* mass of the subtree rooted at the body (kg) (nbody) */ \
   X(Real, subtree_com, s.nbody * 3)         /* centre of mass of the subtree (m) (nbody x 3) */ \
@@ -146,7 +148,12 @@ struct DataSizes {
   X(Real, solver_search, s.nv)              /* search direction (nv) */ \
   X(Real, solver_mv, s.nv)                  /* M search (nv) */ \
   X(Real, solver_H, s.nv * s.nv)            /* Newton Hessian, dense (nv x nv) */ \
-  X(Real, solver_Hfactor, s.nv * s.nv)      /* Cholesky factor of solver_H (nv x nv) */ \
+  X(Real, solver_Hfactor, s.nv * s.nv)      /* factor of the Hessian: dense Cholesky, or tree-sparse \
+                                               L'DL like qLD when solver_tree (nv x nv) */ \
+  X(Real, solver_HDiagInv, s.nv)            /* 1 / diag of the tree-sparse factor's D (nv) */ \
+  X(int, solver_tree, 1)                    /* 1: solver_Hfactor is tree-sparse L'DL, 0: Cholesky (1) */ \
+  X(int, efc_Jnnz, s.efc_capacity)          /* nonzeros in each row of efc_J (nefc) */ \
+  X(int, efc_Jind, s.efc_capacity * s.nv)   /* their columns, increasing (nefc x nv) */ \
   /* status */ \
   X(int, warning_flags, 1)                  /* WarningBit mask set by kernels this step (1) */
 

@@ -150,6 +150,10 @@ struct ModelStat {
   X(int, dof_jntid, nv)               /* id of the dof's joint (nv) */ \
   X(int, dof_parentid, nv)            /* id of the parent dof in the tree; -1: none (nv) */ \
   X(int, dof_treeid, nv)              /* id of the kinematic tree (root body order) (nv) */ \
+  X(int, dof_ancnum, nv)              /* number of ancestor dofs (nv) */ \
+  X(int, dof_ancadr, nv)              /* first index into dof_ancestor (nv) */ \
+  X(int, dof_ancestor, nv * nv)       /* ancestor dofs of each dof, root first: the columns of \
+                                         its row of qM below the diagonal (first sum(ancnum)) */ \
   X(Real, dof_armature, nv)           /* rotor inertia added to M's diagonal (kg m^2 or kg) (nv) */ \
   X(Real, dof_frictionloss, nv)       /* dry friction force (N or Nm) (nv) */ \
   X(Real, dof_solref, nv * kNRef)     /* frictionloss constraint solref (nv x 2) */ \
