@@ -94,7 +94,7 @@ void MujocoIO::read(SensorReading& out) {
   mjtNum vel[6];  // (angular, linear), local frame
   mj_objectVelocity(m_, d_, mjOBJ_SITE, imu_site_, vel, 1);
   for (int k = 0; k < 3; ++k) out.imu_ang_vel[k] = vel[k];
-  mj_objectVelocity(m_, d_, mjOBJ_BODY, base_body_, vel, 1);
+  mj_objectVelocity(m_, d_, mjOBJ_XBODY, base_body_, vel, 1);  // frame origin, frame axes: the free joint's qvel as training reads it
   for (int k = 0; k < 3; ++k) out.base_lin_vel[k] = vel[3 + k];
   out.has_base_lin_vel = true;
 }

@@ -221,7 +221,7 @@ bool TransferIO::fallen() const {
 
 double TransferIO::heading_velocity() const {
   mjtNum vel[6];  // (angular, linear), world-aligned frame at the body
-  mj_objectVelocity(m_, d_, mjOBJ_BODY, base_body_, vel, 0);
+  mj_objectVelocity(m_, d_, mjOBJ_XBODY, base_body_, vel, 0);
   const double* R = d_->xmat + 9 * base_body_;
   const double yaw = std::atan2(R[3], R[0]);  // heading of the base x axis
   return std::cos(yaw) * vel[3] + std::sin(yaw) * vel[4];
@@ -251,7 +251,7 @@ void TransferIO::read(SensorReading& out) {
   mjtNum vel[6];
   mj_objectVelocity(m_, d_, mjOBJ_SITE, imu_site_, vel, 1);
   for (int k = 0; k < 3; ++k) out.imu_ang_vel[k] = vel[k];
-  mj_objectVelocity(m_, d_, mjOBJ_BODY, base_body_, vel, 1);
+  mj_objectVelocity(m_, d_, mjOBJ_XBODY, base_body_, vel, 1);  // frame origin, frame axes: the free joint's qvel as training reads it
   for (int k = 0; k < 3; ++k) out.base_lin_vel[k] = vel[3 + k];
   out.has_base_lin_vel = true;
   if (condition_.name != "sensor_noise" || condition_.value <= 0) return;

@@ -56,7 +56,7 @@ def test_properties(env):
     assert "tracking_lin_vel" in env.reward_term_names
     assert "termination" in env.reward_term_names
     terms = env.observation_terms
-    assert [t for t, _ in terms] == ["base_ang_vel", "projected_gravity", "commands", "joint_pos",
+    assert [t for t, _ in terms] == ["base_lin_vel", "base_ang_vel", "projected_gravity", "commands", "joint_pos",
                                      "joint_vel", "last_action", "gait_phase"]
     assert sum(n for _, n in terms) == env.obs_dim
 

@@ -62,7 +62,7 @@ TEST_CASE("env: sizes, reset observation, PD control reaches the engine", "[task
   auto env = make_h1_env(h1, h1_quiet(), 3, 1);
   REQUIRE(env->num_envs() == 3);
   REQUIRE(env->act_dim() == 19);
-  REQUIRE(env->obs_dim() == 3 + 3 + 3 + 3 * 19 + 2);
+  REQUIRE(env->obs_dim() == 3 + 3 + 3 + 3 + 3 * 19 + 2);
   CHECK(env->max_episode_steps() == 1000);
   CHECK(env->contract_hash() == robot::contract_hash(h1.spec));
   Out out(*env);
