@@ -111,13 +111,21 @@ void Controller::damping_command() {
   monitor_.clamp_targets(command_.target.data());
 }
 
+double gait_phase_at(long step, double period, double gait_period) {
+  if (!(gait_period > 0)) return 0.0;
+  const double t = static_cast<double>(step) * period;
+  double ph = std::fmod(t, gait_period) / gait_period;
+  ph -= std::floor(ph);
+  return ph;
+}
+
 void Controller::step() {
   const double t0 = io_.now();
   io_.read(reading_);
   if (auto v = monitor_.check_sensors(reading_)) trigger(v->kind, v->detail, t0);
   double infer = 0;
   if (!damping_) {
-    const double phase = gait_period_ > 0 ? std::fmod(static_cast<double>(cycle_) * period_ / gait_period_, 1.0) : 0.0;
+    const double phase = gait_phase_at(static_cast<long>(cycle_), period_, gait_period_);
     observation_.build(obs_.data(), reading_, config_.command, last_action_.data(), phase);
     if (!all_finite(obs_)) {
       trigger(SafetyKind::kNanObservation, "observation is not finite", t0);

@@ -36,6 +36,11 @@ struct LatencyReport {
   double infer_p50 = 0, infer_p99 = 0, infer_max = 0;      // policy evaluation alone
 };
 
+// the gait clock's phase in [0, 1) at control cycle `step`, computed exactly as the training task
+// computes it (sim/tasks/locomotion_kernels.h, gait_phase_world: fmod(step * dt, T) / T, wrapped)
+// so that the gait_phase observation is bit-identical; 0 when gait_period is not positive
+double gait_phase_at(long step, double period, double gait_period);
+
 class Controller {
  public:
   // checks the policy's contract against the robot (throws ContractMismatch)
