@@ -291,23 +291,14 @@ SP_HD SP_NOINLINE void collide_bodies(const sim::ModelView<Real>& m, const sim::
   }
 }
 
-// bounding sphere of body b's geoms about the body origin: radius (inf for planes) and the
-// largest margin + gap of its geoms; pruning body pairs with it skips only geom pairs that the
-// geom-level bounding-sphere test would reject
+// bounding sphere of body b's geoms about the body origin: radius (1e10 with a plane) and the
+// largest margin + gap of its geoms (Model: body_rbound, body_margin_gap); pruning body pairs
+// with it skips only geom pairs that the geom-level bounding-sphere test would reject
 template <class Real>
-SP_HD inline void body_bound(const sim::ModelView<Real>& m, int b, Real* radius, Real* reach) {
-  Real r = 0, g = 0;
-  int adr = m.body_geomadr[b], num = m.body_geomnum[b];
-  for (int k = adr; k < adr + num; k++) {
-    if (m.geom_rbound[k] <= 0) {
-      r = ColConst<Real>::maxval;  // a plane
-    }
-    const Real* p = m.geom_pos + 3 * k;
-    r = col_max(r, col_sqrt(dot3(p, p)) + m.geom_rbound[k]);
-    g = col_max(g, m.geom_margin[k] + m.geom_gap[k]);
-  }
+SP_HD SP_INLINE void body_bound(const sim::ModelView<Real>& m, int b, Real* radius, Real* reach) {
+  Real g = m.body_margin_gap[b];
   if (m.opt.enableflags & sim::kEnblOverride) g = col_max(g, m.opt.o_margin);
-  *radius = r;
+  *radius = m.body_rbound[b];
   *reach = g;
 }
 

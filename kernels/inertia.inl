@@ -1,9 +1,10 @@
 // kernels/inertia.inl — position stage, part 2: composite rigid-body inertia and the mass
 // matrix (mj_crb), its tree-sparse L'DL factorization (mj_factorM) and solves (mj_solveM).
 //
-// Storage: qM, qLD and qH are dense nv x nv row-major per world, but only (dof, ancestor dof)
+// Storage: qM and qLD are dense nv x nv row-major per world, but only (dof, ancestor dof)
 // pairs and the diagonal are ever written or read: the sparsity of a kinematic tree (MuJoCo's
 // "legacy" qM pattern). Entries off that pattern stay zero from the arena's construction.
+// Scratch factors (Euler's qH, the Newton Hessian) use the compact tree storage below.
 // A dense Cholesky (factor_dense / solve_dense) is kept for the speed comparison in
 // benchmarks/bench_smooth.cpp and for tests; the pipeline uses the tree-sparse factor.
 #pragma once
@@ -12,6 +13,10 @@
 #include "kernels/views.h"
 
 namespace stampede::kern {
+
+// rows of compact tree matrices are padded to multiples of this many values (see below)
+constexpr int kTreePad = 8;
+SP_HD SP_INLINE int tree_padded(int n) { return (n + kTreePad - 1) / kTreePad * kTreePad; }
 
 // mj_crb: crb = subtree sums of cinert, then M(i, j) = cdof_j . (crb_body(i) cdof_i) on ancestors
 template <class Real, class Team>
@@ -71,8 +76,9 @@ SP_HD void solve_ldl(Real* x, const Real* ld, const Real* diaginv, const int* do
 }
 
 // factor_ldl with the model's ancestor lists (dof_ancestor) in place of walks up dof_parentid:
-// every entry sees the same operations in the same order, so the factor is bit-identical, but
-// the inner loops are independent gathers instead of chains of dependent loads (pipeline path)
+// every entry sees the same operations in the same order (equal up to the compiler's choice of
+// fused multiply-adds), but the inner loops are independent gathers instead of chains of
+// dependent loads (the pipeline's path; tests/kernels/test_solver_fast.cpp compares them)
 template <class Real>
 SP_HD void factor_ldl_fast(Real* mat, Real* diaginv, const ModelView<Real>& m) {
   const int nv = m.nv;
@@ -94,7 +100,8 @@ SP_HD void factor_ldl_fast(Real* mat, Real* diaginv, const ModelView<Real>& m) {
   }
 }
 
-// solve_ldl with the ancestor lists, bit-identical to it (sums run nearest ancestor first)
+// solve_ldl with the ancestor lists, the same operations in the same order (sums run nearest
+// ancestor first)
 template <class Real>
 SP_HD void solve_ldl_fast(Real* x, const Real* ld, const Real* diaginv, const ModelView<Real>& m) {
   const int nv = m.nv;
@@ -112,6 +119,94 @@ SP_HD void solve_ldl_fast(Real* x, const Real* ld, const Real* diaginv, const Mo
     Real s = 0;
     for (int a = m.dof_ancnum[k] - 1; a >= 0; --a) s += rowk[anc[a]] * x[anc[a]];
     x[k] -= s;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// compact tree matrices (the CPU speed path's storage for factors that are scratch: the Newton
+// Hessian, Euler's M + h diag(damping)). A symmetric nv x nv matrix with the tree pattern is
+// stored by rows: the entry (i, j), j the b-th ancestor of i counted from the root
+// (dof_ancestor[dof_ancadr[i] + b]), at [dof_treeadr[i] + b], each row padded with zeros to a
+// multiple of kTreePad values; the diagonal at [tree_offdiag_size + i]. The ancestors of i are
+// the first dof_ancnum[i] ancestors of each of its descendants, so the factor's row updates are
+// contiguous axpys, done in whole padded blocks (one 8-wide instruction each, no loop tail).
+// Capacity: at most nv * (nv + kTreePad) values.
+
+// values before the diagonal in a compact tree matrix
+template <class Real>
+SP_HD SP_INLINE int tree_offdiag_size(const ModelView<Real>& m) {
+  return m.nv ? m.dof_treeadr[m.nv - 1] + tree_padded(m.dof_ancnum[m.nv - 1]) : 0;
+}
+
+// y[0..n) += s * x[0..n), rounded up to whole blocks of kTreePad (the tail lands in the
+// row's padding); fixed-width blocks so that the compiler emits full-width vector operations:
+// a row updated here is read again by the next dofs' updates right away, and masked or partial
+// stores would not forward to those loads (AVX-512 masked axpys were 25% slower than scalar)
+template <class Real>
+SP_HD SP_INLINE void axpy_padded(Real* SP_RESTRICT y, Real s, const Real* SP_RESTRICT x, int n) {
+  for (int b = 0; b < n; b += kTreePad) {
+    for (int j = 0; j < kTreePad; ++j) y[b + j] += s * x[b + j];
+  }
+}
+
+// L'DL of a compact tree matrix in place (factor_ldl's operations, compact storage):
+// on return the off-diagonal values are L, the diagonal D; diaginv = 1 / D
+template <class Real>
+SP_HD void factor_ldl_compact(Real* c, Real* diaginv, const ModelView<Real>& m) {
+  const int nv = m.nv;
+  Real* D = c + tree_offdiag_size(m);
+  for (int k = nv - 1; k >= 0; --k) {
+    Real invD = Real(1) / D[k];
+    diaginv[k] = invD;
+    Real* rk = c + m.dof_treeadr[k];
+    const int* anc = m.dof_ancestor + m.dof_ancadr[k];
+    int n = m.dof_ancnum[k];
+    // ancestor i = anc[a] has the ancestors anc[0..a): its row is rk's first a values' columns
+    for (int a = n - 1; a >= 0; --a) {
+      int i = anc[a];
+      Real s = -rk[a] * invD;
+      D[i] += s * rk[a];
+      axpy_padded(c + m.dof_treeadr[i], s, rk, a);
+    }
+    for (int a = 0; a < n; ++a) rk[a] *= invD;
+  }
+}
+
+// x = (L'DL)^-1 x with a factor from factor_ldl_compact
+template <class Real>
+SP_HD void solve_ldl_compact(Real* x, const Real* c, const Real* diaginv, const ModelView<Real>& m) {
+  const int nv = m.nv;
+  for (int k = nv - 1; k >= 0; --k) {
+    Real xk = x[k];  // no test for zero: a mispredicted branch costs more than the short loop
+    const Real* rk = c + m.dof_treeadr[k];
+    const int* anc = m.dof_ancestor + m.dof_ancadr[k];
+    for (int a = m.dof_ancnum[k] - 1; a >= 0; --a) x[anc[a]] -= rk[a] * xk;
+  }
+  for (int k = 0; k < nv; ++k) x[k] *= diaginv[k];
+  for (int k = 0; k < nv; ++k) {
+    const Real* rk = c + m.dof_treeadr[k];
+    const int* anc = m.dof_ancestor + m.dof_ancadr[k];
+    Real s = 0;
+    for (int a = m.dof_ancnum[k] - 1; a >= 0; --a) s += rk[a] * x[anc[a]];
+    x[k] -= s;
+  }
+}
+
+// compact tree matrix from a dense one with the tree pattern (qM); the diagonal plus diag_add
+// (nullable) times diag_scale
+template <class Real>
+SP_HD void tree_compact(Real* c, const Real* dense, const ModelView<Real>& m, const Real* diag_add = nullptr,
+                        Real diag_scale = Real(0)) {
+  const int nv = m.nv;
+  Real* D = c + tree_offdiag_size(m);
+  for (int i = 0; i < nv; ++i) {
+    const Real* row = dense + i * nv;
+    Real* ci = c + m.dof_treeadr[i];
+    const int* anc = m.dof_ancestor + m.dof_ancadr[i];
+    int n = m.dof_ancnum[i];
+    for (int a = 0; a < n; ++a) ci[a] = row[anc[a]];
+    for (int a = n; a < tree_padded(n); ++a) ci[a] = 0;
+    D[i] = diag_add ? row[i] + diag_scale * diag_add[i] : row[i];
   }
 }
 

@@ -55,14 +55,11 @@ SP_STAGE void euler(const ModelView<Real>& m, const DataView<Real>& d, int w, Te
     const Real* damping = m.dof_damping.at(w);
     const Real* smooth = d.qfrc_smooth.at(w);
     const Real* constraint = d.qfrc_constraint.at(w);
-    team.for_lanes(nv, [&](int i) {
-      qH[i * nv + i] = qM[i * nv + i] + h * damping[i];
-      for (int j = m.dof_parentid[i]; j >= 0; j = m.dof_parentid[j]) qH[i * nv + j] = qM[i * nv + j];
-      qacc_int[i] = smooth[i] + constraint[i];
-    });
+    team.for_lanes(nv, [&](int i) { qacc_int[i] = smooth[i] + constraint[i]; });
     team.single([&] {
-      factor_ldl_fast(qH, d.qHDiagInv.at(w), m);
-      solve_ldl_fast(qacc_int, qH, d.qHDiagInv.at(w), m);
+      tree_compact(qH, qM, m, damping, h);
+      factor_ldl_compact(qH, d.qHDiagInv.at(w), m);
+      solve_ldl_compact(qacc_int, qH, d.qHDiagInv.at(w), m);
     });
   }
 

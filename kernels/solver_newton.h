@@ -9,7 +9,8 @@
 //   - tree-sparse L'DL (the fast path): when every row's nonzero columns lie on one chain of
 //     ancestor dofs (contacts with the world or another tree, limits, frictionloss) and cones
 //     are pyramidal, J' D J adds only (dof, ancestor dof) entries, so H has the sparsity of M
-//     and factor_ldl / solve_ldl apply (tens of multiply-adds per dof instead of nv^2 / 6);
+//     and the tree-sparse L'DL applies (factor_ldl_compact: tens of multiply-adds per dof
+//     instead of nv^2 / 6);
 //   - dense Cholesky (the reference path): any other row pattern, elliptic cones, or on request
 //     (tests compare the two);
 // - M v, J v and J' f walk only the tree pattern of M and the nonzeros of each row of J;
@@ -25,15 +26,18 @@
 
 namespace stampede::kern::constraint {
 
-// res = M v, M symmetric with qM's lower triangle on (dof, ancestor dof) pairs (mj_mulM)
+// res = M v, M symmetric with qM's lower triangle on (dof, ancestor dof) pairs (mj_mulM), the
+// ancestors from the model's lists (dof_ancestor)
 template <class Real>
-SP_HD inline void solver_mul_m(Real* res, const Real* qM, const Real* v, const int* dof_parentid,
-                               int nv) {
+SP_HD inline void solver_mul_m(Real* res, const Real* qM, const Real* v, const sim::ModelView<Real>& m) {
+  const int nv = m.nv;
   for (int i = 0; i < nv; i++) res[i] = qM[static_cast<long>(i) * (nv + 1)] * v[i];
   for (int i = 0; i < nv; i++) {
     const Real* row = qM + static_cast<long>(i) * nv;
+    const int* anc = m.dof_ancestor + m.dof_ancadr[i];
     Real vi = v[i], s = 0;
-    for (int j = dof_parentid[i]; j >= 0; j = dof_parentid[j]) {
+    for (int a = m.dof_ancnum[i] - 1; a >= 0; a--) {
+      int j = anc[a];
       s += row[j] * v[j];
       res[j] += row[j] * vi;
     }
@@ -56,7 +60,8 @@ SP_HD inline bool solver_sparsity(const sim::ModelView<Real>& m, const sim::Data
     int* cols = ind + static_cast<long>(i) * nv;
     int n = 0;
     for (int j = 0; j < nv; j++) {
-      if (row[j] != 0) cols[n++] = j;
+      cols[n] = j;  // branch-free: kept when nonzero (row capacity is nv)
+      n += row[j] != 0 ? 1 : 0;
     }
     nnz[i] = n;
     // walk up from the deepest column (parents have smaller ids): every column must be met
@@ -69,24 +74,34 @@ SP_HD inline bool solver_sparsity(const sim::ModelView<Real>& m, const sim::Data
   return tree;
 }
 
-// in-place dense Cholesky (MuJoCo's mju_cholFactor): lower triangle of mat becomes L
+// in-place dense Cholesky (MuJoCo's mju_cholFactor): lower triangle of mat becomes L; the
+// upper triangle is scratch
+// (right-looking: after column j is final, its outer product leaves the trailing rows at once,
+// contiguous multiply-adds that vectorize; every entry still receives the same products in the
+// same order as the dot products of the left-looking form, so the factor is the same)
 template <class Real>
 SP_HD inline void solver_chol_factor(Real* mat, int n, Real mindiag) {
   for (int j = 0; j < n; j++) {
     Real tmp = mat[j * (n + 1)];
-    for (int k = 0; k < j; k++) tmp -= mat[j * n + k] * mat[j * n + k];
     bool deficient = tmp < mindiag;
     if (deficient) tmp = mindiag;
     mat[j * (n + 1)] = col_sqrt(tmp);
     if (deficient) {
       for (int i = j + 1; i < n; i++) mat[i * n + j] = 0;
-    } else {
-      Real inv = 1 / mat[j * (n + 1)];
-      for (int i = j + 1; i < n; i++) {
-        Real s = mat[i * n + j];
-        for (int k = 0; k < j; k++) s -= mat[i * n + k] * mat[j * n + k];
-        mat[i * n + j] = s * inv;
-      }
+      continue;
+    }
+    Real inv = 1 / mat[j * (n + 1)];
+    // column j of L, also copied right of the diagonal of row j (the unused upper triangle)
+    Real* col = mat + j * n;
+    for (int i = j + 1; i < n; i++) {
+      Real l = mat[i * n + j] * inv;
+      mat[i * n + j] = l;
+      col[i] = l;
+    }
+    for (int i = j + 1; i < n; i++) {
+      Real lij = col[i];
+      Real* SP_RESTRICT row = mat + i * n;
+      for (int k = j + 1; k <= i; k++) row[k] -= lij * col[k];
     }
   }
 }
@@ -302,7 +317,7 @@ SP_HD SP_NOINLINE void solver_warmstart(const sim::ModelView<Real>& m, const sim
   const Real* aref = d.efc_aref.at(w);
   solver_mul_j(m, d, w, jar, qacc_ws, aref);
   Real cost_ws = solver_update_constraint(m, d, w, jar, static_cast<Real*>(nullptr));
-  solver_mul_m(Ma, d.qM.at(w), qacc_ws, m.dof_parentid, nv);
+  solver_mul_m(Ma, d.qM.at(w), qacc_ws, m);
   cost_ws += solver_gauss(Ma, qfrc_smooth, qacc_ws, qacc_smooth, nv);
   solver_mul_j(m, d, w, jar, qacc_smooth, aref);
   Real cost_smooth = solver_update_constraint(m, d, w, jar, static_cast<Real*>(nullptr));
@@ -337,18 +352,21 @@ SP_HD SP_NOINLINE void solver_hessian(const sim::ModelView<Real>& m, const sim::
   const Real* J = d.efc_J.at(w);
   const Real* D = d.efc_D.at(w);
   const int* state = d.efc_state.at(w);
-  // J' D J, row by row over the nonzeros of each row (lower triangle), then + M
+  // J' D J, row by row over the nonzeros of each row (efc_Jind; lower triangle), then + M
   for (int a = 0; a < nv; a++) {
     for (int b = 0; b <= a; b++) H[a * nv + b] = 0;
   }
+  const int* nnz = d.efc_Jnnz.at(w);
+  const int* ind = d.efc_Jind.at(w);
   for (int i = 0; i < nefc; i++) {
     if (state[i] != kStateQuadratic) continue;
     const Real* row = J + static_cast<long>(i) * nv;
-    for (int a = 0; a < nv; a++) {
-      if (row[a] == 0) continue;
+    const int* cols = ind + static_cast<long>(i) * nv;
+    for (int k = 0; k < nnz[i]; k++) {
+      int a = cols[k];
       Real ja_d = row[a] * D[i];
       Real* hrow = H + a * nv;
-      for (int b = 0; b <= a; b++) hrow[b] += ja_d * row[b];
+      for (int l = 0; l <= k; l++) hrow[cols[l]] += ja_d * row[cols[l]];
     }
   }
   for (int a = 0; a < nv; a++) {
@@ -366,24 +384,22 @@ SP_HD SP_NOINLINE void solver_hessian(const sim::ModelView<Real>& m, const sim::
   solver_chol_factor(L, nv, ColConst<Real>::minval);
 }
 
-// H = M + J' D J over quadratic rows on the tree pattern of M, factored in place into
-// solver_Hfactor by factor_ldl (the fast path: rows on ancestor chains, pyramidal cones)
+// H = M + J' D J over quadratic rows on the tree pattern of M, in compact tree storage
+// (kernels/inertia.inl), factored in place into solver_Hfactor by factor_ldl_compact (the fast
+// path: rows on ancestor chains, pyramidal cones). In a chain, the b-th ancestor of a dof is the
+// dof whose own ancestor count is b, so column c of row a sits at dof_treeadr[a] + dof_ancnum[c].
 template <class Real>
 SP_HD SP_NOINLINE void solver_hessian_tree(const sim::ModelView<Real>& m,
                                            const sim::DataView<Real>& d, int w) {
   int nv = m.nv, nefc = d.nefc.at(w)[0];
-  const int* parent = m.dof_parentid;
-  const Real* qM = d.qM.at(w);
   const Real* J = d.efc_J.at(w);
   const Real* D = d.efc_D.at(w);
   const int* state = d.efc_state.at(w);
   const int* nnz = d.efc_Jnnz.at(w);
   const int* ind = d.efc_Jind.at(w);
   Real* L = d.solver_Hfactor.at(w);
-  for (int a = 0; a < nv; a++) {
-    L[a * nv + a] = qM[a * nv + a];
-    for (int b = parent[a]; b >= 0; b = parent[b]) L[a * nv + b] = qM[a * nv + b];
-  }
+  Real* diag = L + tree_offdiag_size(m);
+  tree_compact(L, d.qM.at(w), m);
   for (int i = 0; i < nefc; i++) {
     if (state[i] != kStateQuadratic) continue;
     const Real* row = J + static_cast<long>(i) * nv;
@@ -391,11 +407,12 @@ SP_HD SP_NOINLINE void solver_hessian_tree(const sim::ModelView<Real>& m,
     for (int k = 0; k < nnz[i]; k++) {
       int a = cols[k];
       Real ja_d = row[a] * D[i];
-      Real* hrow = L + a * nv;
-      for (int l = 0; l <= k; l++) hrow[cols[l]] += ja_d * row[cols[l]];
+      Real* la = L + m.dof_treeadr[a];
+      for (int l = 0; l < k; l++) la[m.dof_ancnum[cols[l]]] += ja_d * row[cols[l]];
+      diag[a] += ja_d * row[a];
     }
   }
-  factor_ldl_fast(L, d.solver_HDiagInv.at(w), m);
+  factor_ldl_compact(L, d.solver_HDiagInv.at(w), m);
 }
 
 // res = H^-1 vec with the factor in solver_Hfactor (tree-sparse or dense)
@@ -405,7 +422,7 @@ SP_HD inline void solver_solve_h(const sim::ModelView<Real>& m, const sim::DataV
   int nv = m.nv;
   if (d.solver_tree.at(w)[0]) {
     for (int i = 0; i < nv; i++) res[i] = vec[i];
-    solve_ldl_fast(res, d.solver_Hfactor.at(w), d.solver_HDiagInv.at(w), m);
+    solve_ldl_compact(res, d.solver_Hfactor.at(w), d.solver_HDiagInv.at(w), m);
   } else {
     solver_chol_solve(res, d.solver_Hfactor.at(w), vec, nv);
   }
@@ -691,7 +708,7 @@ SP_HD SP_NOINLINE Real solver_line_search(const sim::ModelView<Real>& m, const s
   if (snorm < ColConst<Real>::minval) return 0;
   Real gtol = tolerance * snorm / scale;
 
-  solver_mul_m(d.solver_mv.at(w), d.qM.at(w), search, m.dof_parentid, nv);
+  solver_mul_m(d.solver_mv.at(w), d.qM.at(w), search, m);
   solver_mul_j(m, d, w, d.efc_jv.at(w), search, static_cast<const Real*>(nullptr));
   Real quad_gauss[3] = {0, 0, 0};
   solver_ls_prepare(m, d, w, quad_gauss);
@@ -827,7 +844,7 @@ SP_HD SP_NOINLINE void solve_newton_world(const sim::ModelView<Real>& m, const s
   Real* Mgrad = d.solver_Mgrad.at(w);
   Real* search = d.solver_search.at(w);
   const Real tol = m.opt.tolerance;
-  solver_mul_m(Ma, d.qM.at(w), qacc, m.dof_parentid, nv);
+  solver_mul_m(Ma, d.qM.at(w), qacc, m);
   solver_mul_j(m, d, w, d.efc_Jaref.at(w), qacc, d.efc_aref.at(w));
   Real cost = solver_update(m, d, w);
 

@@ -32,6 +32,13 @@ class CpuTeam {
 
   template <class F>
   void for_lanes(int n, F&& f) {
+    if (order_ == LaneOrder::kForward) {
+      // the production order: no index may read what another writes, so the indices in
+      // sequence give what the lanes would (the other orders check that contract) without the
+      // 32-lane bookkeeping that otherwise costs more than the short loops of one world
+      for (int i = 0; i < n; ++i) f(i);
+      return;
+    }
     next_order();
     for (int k = 0; k < kTeamWidth; ++k) {
       int lane = perm_[k];
@@ -41,7 +48,7 @@ class CpuTeam {
 
   template <class T, class F>
   T reduce_sum(int n, F&& f) {
-    next_order();
+    if (order_ != LaneOrder::kForward) next_order();
     T part[kTeamWidth];
     for (int k = 0; k < kTeamWidth; ++k) {
       int lane = perm_[k];

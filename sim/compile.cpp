@@ -322,6 +322,10 @@ Model<Real> compile_model(const mjModel* m) {
     for (int j = m->dof_parentid[i]; j >= 0; j = m->dof_parentid[j]) r.dof_ancestor[--k] = j;
     adr += n;
   }
+  for (int i = 0, adr = 0; i < nv; ++i) {
+    r.dof_treeadr[i] = adr;
+    adr += (r.dof_ancnum[i] + 7) / 8 * 8;  // kTreePad
+  }
   r.max_depth_dofs = 0;
   for (int i = 0; i < nv; ++i) {
     int n = 0;
@@ -382,6 +386,20 @@ Model<Real> compile_model(const mjModel* m) {
   copy(r.pair_gap, m->pair_gap, np);
   copy(r.pair_friction, m->pair_friction, 5 * np);
   copy(r.exclude_signature, m->exclude_signature, r.nexclude);
+
+  // bounding sphere of each body's geoms about the body origin (the collision broadphase's
+  // body-pair test), computed in Real as the kernels computed it per pair before
+  for (int b = 0; b < r.nbody; ++b) {
+    Real rad = 0, reach = 0;
+    for (int k = r.body_geomadr[b]; k < r.body_geomadr[b] + r.body_geomnum[b]; ++k) {
+      if (r.geom_rbound[k] <= 0) rad = Real(1e10);  // a plane
+      const Real* p = r.geom_pos + 3 * k;
+      rad = std::max(rad, Real(std::sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2])) + r.geom_rbound[k]);
+      reach = std::max(reach, r.geom_margin[k] + r.geom_gap[k]);
+    }
+    r.body_rbound[b] = rad;
+    r.body_margin_gap[b] = reach;
+  }
 
   // which constraint sources exist
   r.has_limits = 0;

@@ -98,7 +98,8 @@ struct DataSizes {
   X(Real, qfrc_constraint, s.nv)            /* constraint force (nv) */ \
   X(Real, qacc, s.nv)                       /* acceleration (m/s^2, rad/s^2) (nv) */ \
   /* integrator scratch: implicit damping (M + h D) and its factor */ \
-  X(Real, qH, s.nv * s.nv)                  /* L'DL factor of M + h diag(damping), like qLD (nv x nv) */ \
+  X(Real, qH, s.nv * (s.nv + 8))            /* L'DL factor of M + h diag(damping), compact tree \
+                                               storage (kernels/inertia.inl) (nv x (nv + 8)) */ \
   X(Real, qHDiagInv, s.nv)                  /* 1 / diag of qH's D (nv) */ \
   X(Real, qacc_integrate, s.nv)             /* acceleration the last Euler step integrated (nv) */ \
   /* contacts, the first ncon valid */ \
@@ -148,8 +149,8 @@ struct DataSizes {
   X(Real, solver_search, s.nv)              /* search direction (nv) */ \
   X(Real, solver_mv, s.nv)                  /* M search (nv) */ \
   X(Real, solver_H, s.nv * s.nv)            /* Newton Hessian, dense (nv x nv) */ \
-  X(Real, solver_Hfactor, s.nv * s.nv)      /* factor of the Hessian: dense Cholesky, or tree-sparse \
-                                               L'DL like qLD when solver_tree (nv x nv) */ \
+  X(Real, solver_Hfactor, s.nv * (s.nv + 8)) /* factor of the Hessian: dense Cholesky, or tree-sparse \
+                                               L'DL in compact tree storage when solver_tree (nv x (nv + 8)) */ \
   X(Real, solver_HDiagInv, s.nv)            /* 1 / diag of the tree-sparse factor's D (nv) */ \
   X(int, solver_tree, 1)                    /* 1: solver_Hfactor is tree-sparse L'DL, 0: Cholesky (1) */ \
   X(int, efc_Jnnz, s.efc_capacity)          /* nonzeros in each row of efc_J (nefc) */ \

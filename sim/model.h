@@ -122,6 +122,9 @@ struct ModelStat {
   X(int, body_childadr, nbody)        /* first index into body_child (nbody) */ \
   X(int, body_child, nbody)           /* child body ids grouped by parent (nbody) */ \
   X(int, body_contype_any, nbody)     /* 1 if any geom of the body can collide (nbody) */ \
+  X(Real, body_rbound, nbody)         /* radius of the body's geoms about its origin; 1e10 with a \
+                                         plane (m) (nbody) */ \
+  X(Real, body_margin_gap, nbody)     /* largest geom margin + gap of the body (m) (nbody) */ \
   X(Real, body_pos, nbody * 3)        /* position offset rel. to parent body (m) (nbody x 3) */ \
   X(Real, body_quat, nbody * 4)       /* orientation offset rel. to parent body (nbody x 4) */ \
   X(Real, body_ipos, nbody * 3)       /* local position of centre of mass (m) (nbody x 3) */ \
@@ -152,6 +155,8 @@ struct ModelStat {
   X(int, dof_treeid, nv)              /* id of the kinematic tree (root body order) (nv) */ \
   X(int, dof_ancnum, nv)              /* number of ancestor dofs (nv) */ \
   X(int, dof_ancadr, nv)              /* first index into dof_ancestor (nv) */ \
+  X(int, dof_treeadr, nv)             /* first value of the dof's row in compact tree matrices, \
+                                         rows padded to multiples of 8 (kernels/inertia.inl) (nv) */ \
   X(int, dof_ancestor, nv * nv)       /* ancestor dofs of each dof, root first: the columns of \
                                          its row of qM below the diagonal (first sum(ancnum)) */ \
   X(Real, dof_armature, nv)           /* rotor inertia added to M's diagonal (kg m^2 or kg) (nv) */ \
