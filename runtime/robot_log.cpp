@@ -280,7 +280,13 @@ void write_robot_log(const std::string& path, const RobotLog& log) {
   }
   const std::string tmp = path + ".tmp";
   {
-    Handle f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    // HDF5 1.8+ layout (superblock v2+, link messages instead of symbol tables, v2 B-trees): the
+    // reader refuses the older layout, whose symbol-table B-trees libhdf5 1.10 follows around a
+    // cycle without end on a corrupt file (fuzzing found it; docs/TRANSFER.md)
+    Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    if (!fapl.ok() || H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_LATEST) < 0)
+      throw RobotLogError(tmp + ": cannot set the HDF5 file format");
+    Handle f(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()), H5Fclose);
     if (!f.ok()) throw RobotLogError(tmp + ": cannot create the file");
     const hid_t id = f.get();
     write_attr(id, path, "format", kRobotLogFormat);
@@ -316,6 +322,13 @@ RobotLog read_robot_log_bytes(const void* data, std::size_t size, const std::str
   quiet_hdf5();
   if (size < 8 || std::string(static_cast<const char*>(data), 8) != "\x89HDF\r\n\x1a\n")
     fail(source, "file", "not an HDF5 file (no HDF5 signature at offset 0)");
+  // byte 8: the superblock version. 0 and 1 are HDF5's pre-1.8 layout (symbol tables, v1
+  // B-trees, local heaps), which our writer never produces and libhdf5 1.10 cannot read safely
+  const unsigned superblock = size > 8 ? static_cast<const unsigned char*>(data)[8] : 0u;
+  if (superblock < 2)
+    fail(source, "file", "HDF5 superblock version " + std::to_string(superblock) +
+                             ": robot logs use HDF5's 1.8+ file layout (superblock 2 or 3), as "
+                             "stampede writes them (h5repack --low=1 converts an older file)");
   // H5LTopen_file_image copies the bytes (flags 0) and opens them read-only with the core driver
   Handle f(H5LTopen_file_image(const_cast<void*>(data), size, 0), H5Fclose);
   if (!f.ok()) fail(source, "file", "HDF5 cannot open it");

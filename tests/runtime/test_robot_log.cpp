@@ -146,6 +146,16 @@ TEST_CASE("robot log: malformed files are refused, naming the file and the datas
     std::ofstream(p, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
     refuses(p, "");
   }
+  SECTION("HDF5's pre-1.8 layout (superblock 0 or 1)") {
+    const fs::path good = dir.path / "good.h5";
+    write_robot_log(good.string(), sample_log());
+    std::string bytes = read_bytes(good);
+    REQUIRE(static_cast<unsigned char>(bytes[8]) >= 2);  // the writer's layout
+    bytes[8] = 0;
+    const fs::path p = dir.path / "v0.h5";
+    std::ofstream(p, std::ios::binary) << bytes;
+    refuses(p, "superblock version 0");
+  }
   SECTION("a dataset missing") {
     refuses(damaged(dir, "missing", [](hid_t f) { REQUIRE(H5Ldelete(f, "torques", H5P_DEFAULT) >= 0); }),
             "dataset 'torques': missing");
