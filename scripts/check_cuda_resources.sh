@@ -20,11 +20,14 @@ stack_budget="${STACK_BUDGET:-2048}"
 spill_budget="${SPILL_BUDGET:-0}"
 archs="${ARCHS:-80 90}"
 mj_inc="$(python3 -c 'import mujoco, os; print(os.path.join(os.path.dirname(mujoco.__file__), "include"))')"
-# check_log FILE: every "bytes stack frame" line ptxas printed in FILE within the budgets
+# check_log FILE [ALLOW_EMPTY]: every "bytes stack frame" line ptxas printed in FILE within the
+# budgets; a log without any function report fails unless ALLOW_EMPTY is 1 (one source file may
+# hold host code only, e.g. sim/cuda_backend.cu; a whole build's log may not)
 check_log() {
-  python3 - "$1" "${stack_budget}" "${spill_budget}" <<'PY'
+  python3 - "$1" "${stack_budget}" "${spill_budget}" "${2:-0}" <<'PY'
 import re, subprocess, sys
 log, stack_budget, spill_budget = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+allow_empty = sys.argv[4] == "1"
 entry, bad, n = None, 0, 0
 worst = (0, 0, 0, "")
 for line in open(log):
@@ -45,7 +48,7 @@ for line in open(log):
                   f"spill loads {ld} B (budget {spill_budget}), registers {regs.group(1) if regs else '?'}: {name}")
         entry = None
 print(f"  {n} functions; largest stack frame {worst[0]} B ({worst[3][:100]})")
-if n == 0:
+if n == 0 and not allow_empty:
     print("  no ptxas function report found"); sys.exit(1)
 sys.exit(1 if bad else 0)
 PY
@@ -94,7 +97,7 @@ for src in "${sources[@]}"; do
     }
     # ptxas prints, for every kernel and every non-inlined device function,
     # "Function properties for <mangled>" then "S bytes stack frame, X bytes spill stores, ..."
-    check_log "${log}" || fail=1
+    check_log "${log}" 1 || fail=1
   done
 done
 if [[ -z "${KEEP_LOG:-}" ]]; then rm -f "${out}"/*.o; fi
