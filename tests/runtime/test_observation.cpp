@@ -59,8 +59,16 @@ TEST_CASE("observation: every term scaled and clipped as in robot.yaml, in layou
   }
 }
 
-TEST_CASE("observation: h1's layout (no base_lin_vel) has the size the contract states") {
+TEST_CASE("observation: h1's layout (base_lin_vel first) has the size the contract states") {
   const robot::RobotSpec spec = robot::load_robot(std::string(STAMPEDE_ASSETS_DIR) + "/h1/robot.yaml");
+  runtime::ObservationBuilder b(spec);
+  CHECK(b.size() == spec.obs_size());
+  CHECK(b.needs_base_lin_vel());  // the robot must supply a base velocity estimate
+  CHECK(spec.obs_offset("base_lin_vel") == 0);
+}
+
+TEST_CASE("observation: the humanoid's layout needs no base_lin_vel") {
+  const robot::RobotSpec spec = robot::load_robot(std::string(STAMPEDE_ASSETS_DIR) + "/humanoid/robot.yaml");
   runtime::ObservationBuilder b(spec);
   CHECK(b.size() == spec.obs_size());
   CHECK_FALSE(b.needs_base_lin_vel());

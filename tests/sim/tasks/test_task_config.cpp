@@ -62,11 +62,30 @@ TEST_CASE("task config: refusals name the file, line and key", "[tasks][config]"
   CHECK_THROWS_WITH(load_task_config("/nonexistent/x.yaml"), Catch::Contains("cannot open"));
 }
 
-TEST_CASE("task config: the shipped h1-walk.yaml parses with legged_gym's H1 weights", "[tasks][config]") {
+TEST_CASE("task config: the shipped h1-walk.yaml parses with its CPU-budget weights", "[tasks][config]") {
+  // configs/train/README.md gives the measurement behind each change from legged_gym's values
   const TaskConfig c = load_task_config(std::string(STAMPEDE_SOURCE_DIR) + "/configs/tasks/h1-walk.yaml");
   CHECK(c.name == "h1-walk");
   CHECK(c.robot == "h1");
   CHECK(c.episode_length == 20.0);
+  CHECK_FALSE(c.rewards.only_positive);
+  CHECK(c.rewards.tracking_sigma == 0.5);
+  CHECK(c.rewards.weights[kTrackingLinVel] == 2.0);
+  CHECK(c.rewards.weights[kTrackingAngVel] == 0.5);
+  CHECK(c.rewards.weights[kDofAcc] == -2.5e-8);
+  CHECK(c.rewards.weights[kAlive] == 0.5);
+  CHECK(c.rewards.weights[kTermination] == -200.0);
+  CHECK(c.commands.lin_vel_x == std::array<double, 2>{0.5, 1.2});
+  CHECK_FALSE(c.commands.heading_command);
+  CHECK(c.rewards.scale_by_dt);
+}
+
+TEST_CASE("task config: the shipped h1-joystick.yaml parses with legged_gym's H1 weights", "[tasks][config]") {
+  const TaskConfig c = load_task_config(std::string(STAMPEDE_SOURCE_DIR) + "/configs/tasks/h1-joystick.yaml");
+  CHECK(c.name == "h1-joystick");
+  CHECK(c.robot == "h1");
+  CHECK(c.episode_length == 20.0);
+  CHECK(c.rewards.only_positive);
   CHECK(c.rewards.weights[kTrackingLinVel] == 1.0);
   CHECK(c.rewards.weights[kTrackingAngVel] == 0.5);
   CHECK(c.rewards.weights[kLinVelZ] == -2.0);
