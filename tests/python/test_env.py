@@ -48,7 +48,7 @@ def test_module_lists_tasks_and_devices():
 def test_properties(env):
     assert env.num_envs == NUM_ENVS
     assert env.act_dim == 19
-    assert env.obs_dim == 3 + 3 + 3 + 3 * 19 + 2
+    assert env.obs_dim == 3 + 3 + 3 + 3 + 3 * 19 + 2
     assert env.max_episode_steps == 1000  # 20 s at 50 Hz
     assert env.device == "mujoco"
     assert env.control_dt == pytest.approx(0.02)
@@ -108,9 +108,10 @@ def test_1000_random_steps(env):
         assert np.all(np.isfinite(reward))
         assert not np.any(terminated & truncated)
         terms = info["reward_terms"]
-        # the reward is the sum of its terms, the non-termination part clipped at 0 (legged_gym)
+        # the reward is the sum of its terms (h1-walk does not clip the non-termination part at
+        # 0 as legged_gym does; h1-joystick does)
         rest = sum(terms[n].astype(np.float64) for n in names if n != "termination")
-        expected = np.maximum(rest, 0.0) + terms["termination"]
+        expected = rest + terms["termination"]
         np.testing.assert_allclose(reward, expected, rtol=1e-5, atol=1e-6)
         # a termination pays the penalty, a time-out does not
         assert np.all(terms["termination"][terminated] < 0)
