@@ -26,6 +26,21 @@ namespace stampede::cli {
 // the locomotion tasks of sim/tasks, added to rl's task registry (rl itself never depends on
 // sim/tasks). Their physics runs on a sim backend: the learner's device when the build has that
 // backend, else MuJoCo's reference engine; `--env-device` picks one explicitly.
+#ifdef STAMPEDE_HAS_LOCOMOTION
+// registers locomotion task `name` (a configs/tasks name or a task YAML path) in rl's registry
+void register_locomotion(const std::string& name, const char* summary) {
+  rl::register_task(
+      name,
+      [name](int num_envs, const std::string& device, uint64_t seed) {
+        std::string sim_device = device;
+        const auto devices = sim::tasks::available_devices();
+        if (std::find(devices.begin(), devices.end(), device) == devices.end()) sim_device = "mujoco";
+        return sim::tasks::make_locomotion_env(name, num_envs, sim_device, seed);
+      },
+      summary);
+}
+#endif
+
 void register_locomotion_task_file(const std::string& task) {
 #ifdef STAMPEDE_HAS_LOCOMOTION
   // a task YAML given by path (configs/tasks/*.yaml's format): registered under that path
@@ -33,15 +48,7 @@ void register_locomotion_task_file(const std::string& task) {
   if (task.size() <= 5 || task.compare(task.size() - 5, 5, ".yaml") != 0 || rl::has_task(task)) return;
   if (!std::filesystem::is_regular_file(task, ec))
     throw std::invalid_argument("task file '" + task + "' does not exist");
-  rl::register_task(
-      task,
-      [task](int num_envs, const std::string& device, uint64_t seed) {
-        std::string sim_device = device;
-        const auto devices = sim::tasks::available_devices();
-        if (std::find(devices.begin(), devices.end(), device) == devices.end()) sim_device = "mujoco";
-        return sim::tasks::make_locomotion_env(task, num_envs, sim_device, seed);
-      },
-      "locomotion task from a YAML file");
+  register_locomotion(task, "locomotion task from a YAML file");
 #else
   (void)task;
 #endif
@@ -59,17 +66,7 @@ void register_locomotion_tasks() {
   }
   for (const char* n : {"h1-walk", "humanoid-walk"})
     if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
-  for (const auto& name : names) {
-    rl::register_task(
-        name,
-        [name](int num_envs, const std::string& device, uint64_t seed) {
-          std::string sim_device = device;
-          const auto devices = sim::tasks::available_devices();
-          if (std::find(devices.begin(), devices.end(), device) == devices.end()) sim_device = "mujoco";
-          return sim::tasks::make_locomotion_env(name, num_envs, sim_device, seed);
-        },
-        "locomotion task (sim/tasks)");
-  }
+  for (const auto& name : names) register_locomotion(name, "locomotion task (sim/tasks)");
 #endif
 }
 
