@@ -54,7 +54,8 @@ options:
   -o, --out DIR              output folder: walk.json, evals.csv, walk.png, run/ (required)
   --task NAME                locomotion task (default h1-walk)
   --device cpu               learner device (default cpu)
-  --backend mujoco|cpu       physics of the training and evaluation worlds (default mujoco)
+  --backend cpu|mujoco       physics of the training and evaluation worlds: our CPU kernels
+                             (default, as stampede train --device cpu) or MuJoCo's engine
   --max-minutes M            training wall-clock limit (default 60)
   --eval-every-minutes M     evaluation period in training wall-clock (default 5)
   --eval-worlds N            worlds per evaluation (default 32)
@@ -70,7 +71,7 @@ exit code: 0 walked, 3 did not walk within the limit, 130 stopped by Ctrl-C.
 )";
 
 struct WalkArgs {
-  std::string out, task = "h1-walk", device = "cpu", backend = "mujoco", config_file;
+  std::string out, task = "h1-walk", device = "cpu", backend = "cpu", config_file;
   std::vector<std::string> sets;
   double max_minutes = 60, eval_every = 5;
   int eval_worlds = 32, threads = 0, num_envs = -1;
