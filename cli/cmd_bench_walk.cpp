@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "bench_walk.h"
+#include "python_script.h"
 #include "rl/config.h"
 #include "rl/runner.h"
 #include "sim/tasks/locomotion_env.h"
@@ -267,18 +268,7 @@ void write_walk_json(const fs::path& path, const WalkReport& r) {
 std::string plot_walk(const fs::path& out) {
   const fs::path script = fs::path(st::data_dir()) / "scripts" / "plot_walk.py";
   if (!fs::is_regular_file(script)) return "no " + script.string();
-  const std::string cmd = "python3 '" + script.string() + "' '" + out.string() + "' 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return "could not start python3";
-  std::string text;
-  char buf[512];
-  while (std::fgets(buf, sizeof(buf), p)) text += buf;
-  const int status = pclose(p);
-  if (status == 0 && fs::is_regular_file(out / "walk.png")) return "";
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  const auto nl = text.rfind('\n');
-  return "python3 " + script.filename().string() + " failed: " +
-         (text.empty() ? "exit status " + std::to_string(status) : text.substr(nl == std::string::npos ? 0 : nl + 1));
+  return run_python_script(script, {out.string()}, out / "walk.png");
 }
 
 std::atomic<bool> g_interrupted{false};

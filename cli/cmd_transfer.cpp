@@ -1,7 +1,8 @@
 // cli/cmd_transfer.cpp — `stampede transfer`: the transfer benchmark (docs/TRANSFER.md). An
-// exported policy runs through the deployment runtime against MuJoCo, nominal and under
-// perturbation sweeps; a table, DIR/transfer.json and DIR/transfer.png. With --replay, a recorded
+// exported policy runs through the deployment runtime against MuJoCo or our training simulator,
+// nominal and under perturbation sweeps; a table, DIR/transfer.json and DIR/transfer.png. With --replay, a recorded
 // robot log is played in MuJoCo and its per-joint divergence reported (DIR/replay.json).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "command.h"
+#include "python_script.h"
 #include "runtime/policy.h"
 #include "runtime/robot_log.h"
 #include "runtime/transfer.h"
@@ -38,8 +40,10 @@ and the gap to the nominal condition. Writes DIR/transfer.json and DIR/transfer.
 options:
   --policy FILE          exported policy (stampede export)
   --robot NAME|PATH      robot name under assets/ (h1, humanoid) or a robot.yaml path
-  --target mujoco        the dynamics: mujoco = MuJoCo's mj_step on the robot's MJCF (default).
-                         'training' (our training sim) is not available yet and is refused
+  --target mujoco|training  the dynamics: mujoco = MuJoCo's mj_step on the robot's MJCF
+                         (default); training = our training simulator (the CPU kernel backend
+                         `stampede train --device cpu` uses), read and driven as training does.
+                         The gap is to the nominal condition on the same target
   --perturb NAME=LO:HI[:N]  a sweep of N values (default 3) in [LO, HI]; repeatable. NAME:
                          friction        sliding friction coefficient of every geom (nominal: MJCF)
                          mass            kg added to the base body (nominal 0)
@@ -58,7 +62,8 @@ options:
                          task for the robot, e.g. h1-walk)
   --gait-period S        gait clock of the gait_phase term (default: the policy's metadata)
   --log FILE.h5          record the nominal condition's first episode as a robot log
-  --replay FILE.h5       play a robot log's PD targets in MuJoCo from its first state; report
+  --replay FILE.h5       play a robot log's PD targets in MuJoCo from its first state (any
+                         --target: replay is MuJoCo's); report
                          the per-joint qpos divergence
   -o, --output DIR       output folder (default transfer-out)
   --json                 print the JSON instead of the table
@@ -162,7 +167,7 @@ void write_file(const fs::path& path, const std::string& text) {
 }
 
 // the PNG: one column per swept perturbation, rows success rate / velocity error / power, the
-// nominal as a dashed line
+// nominal on the same target as a dashed line
 const char* kPlotScript = R"PY(
 import json, sys, os
 d = sys.argv[1]
@@ -188,12 +193,12 @@ for j, n in enumerate(names):
         xs = [c["value"] for c in pts]
         ys = [c[key] if c[key] is not None else float("nan") for c in pts]
         a.plot(xs, ys, "o-")
-        a.axhline(nom[key] if nom[key] is not None else float("nan"), ls="--", c="gray", label="nominal")
+        a.axhline(nom[key] if nom[key] is not None else float("nan"), ls="--", c="gray", label="nominal (%s)" % r["target"])
         if i == len(rows) - 1: a.set_xlabel(n)
         if j == 0: a.set_ylabel(label)
         if key == "success_rate": a.set_ylim(-0.05, 1.05)
 ax[0][0].legend(fontsize=8)
-fig.suptitle("stampede transfer: %s on %s (%s), %d episodes x %g s" % (os.path.basename(r["policy"]), r["robot"], r["target"], r["episodes"], r["episode_seconds"]))
+fig.suptitle("stampede transfer: %s on %s, target %s, %d episodes x %g s" % (os.path.basename(r["policy"]), r["robot"], r["target"], r["episodes"], r["episode_seconds"]))
 fig.tight_layout()
 fig.savefig(os.path.join(d, "transfer.png"), dpi=110)
 )PY";
@@ -202,18 +207,9 @@ fig.savefig(os.path.join(d, "transfer.png"), dpi=110)
 std::string plot(const fs::path& dir) {
   const fs::path script = dir / ".transfer_plot.py";
   write_file(script, kPlotScript);
-  const std::string cmd = "python3 '" + script.string() + "' '" + dir.string() + "' 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return "could not start python3";
-  std::string text;
-  char buf[512];
-  while (std::fgets(buf, sizeof(buf), p)) text += buf;
-  const int status = pclose(p);
+  const std::string error = run_python_script(script, {dir.string()}, dir / "transfer.png");
   fs::remove(script);
-  if (status == 0 && fs::is_regular_file(dir / "transfer.png")) return "";
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  const auto nl = text.rfind('\n');
-  return text.empty() ? "python3 exit status " + std::to_string(status) : text.substr(nl == std::string::npos ? 0 : nl + 1);
+  return error;
 }
 
 int run_replay(const TransferArgs& a, const robot::RobotSpec& spec) {
@@ -244,13 +240,16 @@ int run_transfer(const std::vector<std::string>& args) {
     std::fprintf(stderr, "stampede transfer: --robot and --policy (or --replay) are required\n\n%s", kTransferHelp);
     return 2;
   }
-  if (a.target == "training") {
-    throw std::invalid_argument(
-        "--target training: not available yet. Driving the training sim (sim/tasks LocomotionEnv) through "
-        "the runtime needs a RobotIO over its Backend (IMU site frames, per-step PD targets instead of "
-        "actions); use --target mujoco (docs/TRANSFER.md)");
+  {
+    const auto targets = runtime::transfer_targets();
+    if (std::find(targets.begin(), targets.end(), a.target) == targets.end()) {
+      std::string known;
+      for (const auto& t : targets) known += (known.empty() ? "" : ", ") + t;
+      throw std::invalid_argument("--target '" + a.target + "': this build has " + known +
+                                  (a.target == "training" ? " (no CPU kernel backend)" : ""));
+    }
   }
-  if (a.target != "mujoco") throw std::invalid_argument("--target '" + a.target + "': expected mujoco");
+  a.options.target = a.target;
   const robot::RobotSpec spec = robot::load_robot(robot::resolve_robot_path(a.robot, STAMPEDE_ASSETS_DIR));
   if (!a.replay.empty()) return run_replay(a, spec);
 
@@ -268,9 +267,10 @@ int run_transfer(const std::vector<std::string>& args) {
   std::string task_used;
   a.options.fall = fall_criteria(a.task, spec, &task_used);
   std::fprintf(stderr,
-               "stampede transfer: %s on %s via MuJoCo, %zu conditions x %d episodes x %g s, command vx %.2f m/s, "
+               "stampede transfer: %s on %s via %s, %zu conditions x %d episodes x %g s, command vx %.2f m/s, "
                "falls per task %s\n",
-               a.policy.c_str(), spec.name.c_str(), conditions.size(), a.options.episodes, a.options.episode_seconds,
+               a.policy.c_str(), spec.name.c_str(),
+               a.target == "training" ? "the training sim (CPU kernel backend)" : "MuJoCo", conditions.size(), a.options.episodes, a.options.episode_seconds,
                a.options.command_vx, task_used.c_str());
 
   std::vector<runtime::ConditionResult> results;
@@ -288,13 +288,13 @@ int run_transfer(const std::vector<std::string>& args) {
   }
 
   fs::create_directories(a.out);
-  const std::string json = runtime::transfer_json(results, a.options, a.policy, spec.name, a.target);
+  const std::string json = runtime::transfer_json(results, a.options, a.policy, spec.name);
   write_file(fs::path(a.out) / "transfer.json", json);
   const std::string plot_error = plot(fs::path(a.out));
   if (a.json) {
     std::printf("%s", json.c_str());
   } else {
-    std::printf("%s", runtime::transfer_table(results).c_str());
+    std::printf("%s", runtime::transfer_table(results, a.options).c_str());
     std::printf("wrote %s\n", (fs::path(a.out) / "transfer.json").c_str());
   }
   if (plot_error.empty()) std::fprintf(stderr, "wrote %s\n", (fs::path(a.out) / "transfer.png").c_str());
@@ -302,7 +302,8 @@ int run_transfer(const std::vector<std::string>& args) {
   return 0;
 }
 
-const Registrar kTransfer("transfer", "run an exported policy against MuJoCo, nominal and perturbed; replay robot logs",
+const Registrar kTransfer("transfer",
+                          "run an exported policy against MuJoCo or the training sim, nominal and perturbed; replay robot logs",
                           run_transfer);
 
 }  // namespace

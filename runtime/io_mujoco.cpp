@@ -1,4 +1,5 @@
-// runtime/io_mujoco.cpp — MuJoCo-backed RobotIO.
+// runtime/io_mujoco.cpp — MuJoCo-backed RobotIO, and the robot map, sensor read and initial state
+// it shares with the transfer benchmark's MuJoCo target.
 #include "runtime/io_mujoco.h"
 
 #include <mujoco/mujoco.h>
@@ -10,54 +11,97 @@
 
 namespace stampede::runtime {
 
+MujocoRobotMap map_mujoco_robot(const mjModel* m, const robot::RobotSpec& spec) {
+  auto fail = [&](const std::string& what) { throw std::runtime_error(spec.mjcf + ": " + what); };
+  MujocoRobotMap map;
+  // joints and their actuators, in policy order
+  for (const auto& j : spec.joints) {
+    const int jid = mj_name2id(m, mjOBJ_JOINT, j.name.c_str());
+    if (jid < 0) fail("no joint named '" + j.name + "'");
+    if (m->jnt_type[jid] != mjJNT_HINGE && m->jnt_type[jid] != mjJNT_SLIDE) fail("joint '" + j.name + "' is not a hinge or slide");
+    const std::string act = j.actuator.empty() ? j.name : j.actuator;
+    const int aid = mj_name2id(m, mjOBJ_ACTUATOR, act.c_str());
+    if (aid < 0) fail("no actuator named '" + act + "' (for joint '" + j.name + "')");
+    if (m->actuator_trntype[aid] != mjTRN_JOINT || m->actuator_trnid[2 * aid] != jid) fail("actuator '" + act + "' does not drive joint '" + j.name + "'");
+    if (m->actuator_gear[6 * aid] == 0) fail("actuator '" + act + "' has gear 0");
+    map.jnt.push_back(jid);
+    map.qposadr.push_back(m->jnt_qposadr[jid]);
+    map.dofadr.push_back(m->jnt_dofadr[jid]);
+    map.actuator.push_back(aid);
+    map.gear.push_back(m->actuator_gear[6 * aid]);
+  }
+  map.imu_site = mj_name2id(m, mjOBJ_SITE, spec.imu_site.c_str());
+  if (map.imu_site < 0) fail("no site named '" + spec.imu_site + "' (frames.imu)");
+  map.base_body = mj_name2id(m, mjOBJ_BODY, spec.base_body.c_str());
+  if (map.base_body < 0) fail("no body named '" + spec.base_body + "' (frames.base)");
+  const int bj = m->body_jntadr[map.base_body];
+  if (bj >= 0 && m->jnt_type[bj] == mjJNT_FREE) {
+    map.base_qposadr = m->jnt_qposadr[bj];
+    map.base_dofadr = m->jnt_dofadr[bj];
+  }
+  return map;
+}
+
+void read_mujoco_sensors(const mjModel* m, const mjData* d, const MujocoRobotMap& map, SensorReading& out) {
+  const std::size_t nj = map.qposadr.size();
+  out.joint_pos.resize(nj);
+  out.joint_vel.resize(nj);
+  for (std::size_t j = 0; j < nj; ++j) {
+    out.joint_pos[j] = d->qpos[map.qposadr[j]];
+    out.joint_vel[j] = d->qvel[map.dofadr[j]];
+  }
+  mju_mat2Quat(out.imu_quat, d->site_xmat + 9 * map.imu_site);
+  mjtNum vel[6];  // (angular, linear), local frame
+  mj_objectVelocity(m, d, mjOBJ_SITE, map.imu_site, vel, 1);
+  for (int k = 0; k < 3; ++k) out.imu_ang_vel[k] = vel[k];
+  mj_objectVelocity(m, d, mjOBJ_XBODY, map.base_body, vel, 1);  // frame origin, frame axes: the free joint's qvel as training reads it
+  for (int k = 0; k < 3; ++k) out.base_lin_vel[k] = vel[3 + k];
+  out.has_base_lin_vel = true;
+}
+
+JointLimits mujoco_joint_limits(const mjModel* m, const MujocoRobotMap& map) {
+  const double inf = std::numeric_limits<double>::infinity();
+  JointLimits l;
+  for (const int jid : map.jnt) {
+    const bool limited = m->jnt_limited[jid];
+    l.lower.push_back(limited ? m->jnt_range[2 * jid] : -inf);
+    l.upper.push_back(limited ? m->jnt_range[2 * jid + 1] : inf);
+  }
+  return l;
+}
+
+void reset_mujoco_state(const mjModel* m, mjData* d, const MujocoRobotMap& map, const robot::RobotSpec& spec,
+                        const std::string& keyframe) {
+  const int key = keyframe.empty() ? -1 : mj_name2id(m, mjOBJ_KEY, keyframe.c_str());
+  if (key >= 0) {
+    mj_resetDataKeyframe(m, d, key);
+  } else {
+    mj_resetData(m, d);
+    for (std::size_t j = 0; j < spec.joints.size(); ++j) d->qpos[map.qposadr[j]] = spec.joints[j].default_pos;
+  }
+  mj_forward(m, d);
+}
+
 MujocoIO::MujocoIO(const robot::RobotSpec& spec, MujocoIOOptions options) : spec_(spec), options_(std::move(options)) {
   char error[1024] = "";
   m_ = mj_loadXML(spec.mjcf.c_str(), nullptr, error, sizeof(error));
   if (!m_) throw std::runtime_error(spec.mjcf + ": MuJoCo could not load the model: " + error);
-  d_ = mj_makeData(m_);
-  auto fail = [&](const std::string& what) {
-    mj_deleteData(d_);
+  try {
+    map_ = map_mujoco_robot(m_, spec);
+  } catch (...) {
     mj_deleteModel(m_);
-    d_ = nullptr;
     m_ = nullptr;
-    throw std::runtime_error(spec.mjcf + ": " + what);
-  };
-  // joints and their actuators, in policy order
-  for (const auto& j : spec.joints) {
-    const int jid = mj_name2id(m_, mjOBJ_JOINT, j.name.c_str());
-    if (jid < 0) fail("no joint named '" + j.name + "'");
-    if (m_->jnt_type[jid] != mjJNT_HINGE && m_->jnt_type[jid] != mjJNT_SLIDE) fail("joint '" + j.name + "' is not a hinge or slide");
-    const std::string act = j.actuator.empty() ? j.name : j.actuator;
-    const int aid = mj_name2id(m_, mjOBJ_ACTUATOR, act.c_str());
-    if (aid < 0) fail("no actuator named '" + act + "' (for joint '" + j.name + "')");
-    if (m_->actuator_trntype[aid] != mjTRN_JOINT || m_->actuator_trnid[2 * aid] != jid) fail("actuator '" + act + "' does not drive joint '" + j.name + "'");
-    if (m_->actuator_gear[6 * aid] == 0) fail("actuator '" + act + "' has gear 0");
-    qposadr_.push_back(m_->jnt_qposadr[jid]);
-    dofadr_.push_back(m_->jnt_dofadr[jid]);
-    actuator_.push_back(aid);
-    gear_.push_back(m_->actuator_gear[6 * aid]);
+    throw;
   }
-  imu_site_ = mj_name2id(m_, mjOBJ_SITE, spec.imu_site.c_str());
-  if (imu_site_ < 0) fail("no site named '" + spec.imu_site + "' (frames.imu)");
-  base_body_ = mj_name2id(m_, mjOBJ_BODY, spec.base_body.c_str());
-  if (base_body_ < 0) fail("no body named '" + spec.base_body + "' (frames.base)");
-
-  // initial state: the keyframe, or qpos0 with the joints at their defaults
-  const int key = options_.keyframe.empty() ? -1 : mj_name2id(m_, mjOBJ_KEY, options_.keyframe.c_str());
-  if (key >= 0) {
-    mj_resetDataKeyframe(m_, d_, key);
-  } else {
-    mj_resetData(m_, d_);
-    for (std::size_t j = 0; j < spec.joints.size(); ++j) d_->qpos[qposadr_[j]] = spec.joints[j].default_pos;
-  }
-  mj_forward(m_, d_);
+  d_ = mj_makeData(m_);
+  reset_mujoco_state(m_, d_, map_, spec, options_.keyframe);
   const std::size_t nj = spec.joints.size();
   command_.target.resize(nj);
   command_.kp.assign(nj, 0.0);
   command_.kd.resize(nj);
   command_.torque_limit.resize(nj);
   for (std::size_t j = 0; j < nj; ++j) {
-    command_.target[j] = d_->qpos[qposadr_[j]];
+    command_.target[j] = d_->qpos[map_.qposadr[j]];
     command_.kd[j] = spec.joints[j].kd;
     command_.torque_limit[j] = spec.joints[j].torque_limit;
   }
@@ -70,55 +114,28 @@ MujocoIO::~MujocoIO() {
   if (m_) mj_deleteModel(m_);
 }
 
-JointLimits MujocoIO::joint_limits() const {
-  const double inf = std::numeric_limits<double>::infinity();
-  JointLimits l;
-  for (const auto& j : spec_.joints) {
-    const int jid = mj_name2id(m_, mjOBJ_JOINT, j.name.c_str());
-    const bool limited = m_->jnt_limited[jid];
-    l.lower.push_back(limited ? m_->jnt_range[2 * jid] : -inf);
-    l.upper.push_back(limited ? m_->jnt_range[2 * jid + 1] : inf);
-  }
-  return l;
-}
+JointLimits MujocoIO::joint_limits() const { return mujoco_joint_limits(m_, map_); }
 
-void MujocoIO::read(SensorReading& out) {
-  const std::size_t nj = spec_.joints.size();
-  out.joint_pos.resize(nj);
-  out.joint_vel.resize(nj);
-  for (std::size_t j = 0; j < nj; ++j) {
-    out.joint_pos[j] = d_->qpos[qposadr_[j]];
-    out.joint_vel[j] = d_->qvel[dofadr_[j]];
-  }
-  mju_mat2Quat(out.imu_quat, d_->site_xmat + 9 * imu_site_);
-  mjtNum vel[6];  // (angular, linear), local frame
-  mj_objectVelocity(m_, d_, mjOBJ_SITE, imu_site_, vel, 1);
-  for (int k = 0; k < 3; ++k) out.imu_ang_vel[k] = vel[k];
-  mj_objectVelocity(m_, d_, mjOBJ_XBODY, base_body_, vel, 1);  // frame origin, frame axes: the free joint's qvel as training reads it
-  for (int k = 0; k < 3; ++k) out.base_lin_vel[k] = vel[3 + k];
-  out.has_base_lin_vel = true;
-}
+void MujocoIO::read(SensorReading& out) { read_mujoco_sensors(m_, d_, map_, out); }
 
 void MujocoIO::write(const JointCommand& cmd) {
   command_ = cmd;
   has_command_ = true;
 }
 
-// tau = clip(kp (target - q) - kd qd, +-limit) at the physics rate
+// the PD law (runtime/robot_io.h pd_torque) at the physics rate
 void MujocoIO::apply_pd() {
-  for (std::size_t j = 0; j < actuator_.size(); ++j) {
-    const double q = d_->qpos[qposadr_[j]], qd = d_->qvel[dofadr_[j]];
-    const double lim = std::fmin(command_.torque_limit[j], spec_.joints[j].torque_limit);
-    double tau = command_.kp[j] * (command_.target[j] - q) - command_.kd[j] * qd;
-    tau = std::fmin(std::fmax(tau, -lim), lim);
-    max_torque_ratio_ = std::fmax(max_torque_ratio_, std::fabs(tau) / spec_.joints[j].torque_limit);
-    d_->ctrl[actuator_[j]] = tau / gear_[j];
+  for (std::size_t j = 0; j < map_.actuator.size(); ++j) {
+    const double limit = spec_.joints[j].torque_limit;
+    const double tau = pd_torque(command_, j, d_->qpos[map_.qposadr[j]], d_->qvel[map_.dofadr[j]], limit);
+    max_torque_ratio_ = std::fmax(max_torque_ratio_, std::fabs(tau) / limit);
+    d_->ctrl[map_.actuator[j]] = tau / map_.gear[j];
   }
 }
 
 double MujocoIO::sim_time() const { return d_->time; }
 
-double MujocoIO::base_height() const { return d_->xpos[3 * base_body_ + 2]; }
+double MujocoIO::base_height() const { return d_->xpos[3 * map_.base_body + 2]; }
 
 // realtime: the wall clock; otherwise simulated time plus the wall time spent since physics last
 // advanced, so the controller's own compute time still counts against its deadline

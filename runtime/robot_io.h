@@ -3,6 +3,8 @@
 // MuJoCo for sim-to-sim; tests implement it with scripted readings.
 #pragma once
 
+#include <cmath>
+#include <cstddef>
 #include <vector>
 
 namespace stampede::runtime {
@@ -25,6 +27,18 @@ struct JointCommand {
   std::vector<double> kd;            // N·m·s/rad
   std::vector<double> torque_limit;  // N·m, > 0
 };
+
+// the PD law of joint j, as the training task applies it at every physics step
+// (sim/tasks/locomotion_kernels.h pd_torque_world):
+//   tau = clip(strength (kp_scale kp (target - q) - kd_scale kd qd), +-min(torque_limit, limit))
+// limit: the robot's torque limit (robot.yaml). On a robot strength and the scales are 1; the
+// transfer benchmark perturbs them.
+inline double pd_torque(const JointCommand& c, std::size_t j, double q, double qd, double limit, double strength = 1,
+                        double kp_scale = 1, double kd_scale = 1) {
+  const double lim = std::fmin(c.torque_limit[j], limit);
+  const double tau = strength * (kp_scale * c.kp[j] * (c.target[j] - q) - kd_scale * c.kd[j] * qd);
+  return std::fmin(std::fmax(tau, -lim), lim);
+}
 
 class RobotIO {
  public:

@@ -1,5 +1,5 @@
-// runtime/transfer.cpp — the transfer benchmark: TransferIO (MuJoCo with perturbations), episodes,
-// conditions, the table and JSON, and log replay.
+// runtime/transfer.cpp — the transfer benchmark: TransferIO (MuJoCo with perturbations), the target
+// factory, episodes, conditions, the table and JSON, and log replay.
 #include "runtime/transfer.h"
 
 #include <mujoco/mujoco.h>
@@ -7,11 +7,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <sstream>
 #include <stdexcept>
 
 #include "runtime/controller.h"
+
+#ifdef STAMPEDE_TRANSFER_TRAINING
+#include "runtime/io_training.h"
+#endif
 
 namespace stampede::runtime {
 namespace {
@@ -33,19 +36,6 @@ std::string json_number(double v) {
   return buf;
 }
 
-double parse_number(const std::string& s, const std::string& text, const char* what) {
-  std::size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != s.size() || !std::isfinite(v))
-    throw std::invalid_argument("--perturb " + text + ": " + what + " '" + s + "' is not a number");
-  return v;
-}
-
 // FNV-1a, so that conditions get distinct, reproducible random streams
 uint64_t hash_label(const std::string& s) {
   uint64_t h = 1469598103934665603ull;
@@ -55,128 +45,29 @@ uint64_t hash_label(const std::string& s) {
 
 }  // namespace
 
-// ---- conditions --------------------------------------------------------------------------------
-
-const std::vector<std::string>& perturbation_names() {
-  static const std::vector<std::string> names = {"friction", "mass", "motor_strength", "kp", "kd",
-                                                 "latency", "sensor_noise", "push"};
-  return names;
-}
-
-double nominal_value(const std::string& name) {
-  if (name == "nominal" || name == "mass" || name == "latency" || name == "sensor_noise" || name == "push") return 0;
-  if (name == "friction" || name == "motor_strength" || name == "kp" || name == "kd") return 1;
-  std::string known;
-  for (const auto& n : perturbation_names()) known += (known.empty() ? "" : ", ") + n;
-  throw std::invalid_argument("unknown perturbation '" + name + "' (known: " + known + ")");
-}
-
-std::string Condition::label() const {
-  if (name == "nominal") return name;
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%s=%g", name.c_str(), value);
-  return buf;
-}
-
-std::vector<Condition> parse_perturb(const std::string& text) {
-  const auto eq = text.find('=');
-  if (eq == std::string::npos) throw std::invalid_argument("--perturb " + text + ": expected name=lo:hi[:n]");
-  const std::string name = text.substr(0, eq);
-  nominal_value(name);  // throws for an unknown name
-  std::vector<std::string> parts;
-  std::stringstream in(text.substr(eq + 1));
-  std::string part;
-  while (std::getline(in, part, ':')) parts.push_back(part);
-  if (parts.size() < 2 || parts.size() > 3) throw std::invalid_argument("--perturb " + text + ": expected name=lo:hi[:n]");
-  const double lo = parse_number(parts[0], text, "lo"), hi = parse_number(parts[1], text, "hi");
-  int n = 3;
-  if (parts.size() == 3) {
-    const double nn = parse_number(parts[2], text, "n");
-    if (nn < 1 || nn > 100 || nn != std::floor(nn)) throw std::invalid_argument("--perturb " + text + ": n must be an integer in [1, 100]");
-    n = static_cast<int>(nn);
-  }
-  if (hi < lo) throw std::invalid_argument("--perturb " + text + ": hi < lo");
-  const bool nonneg = name != "mass";
-  if (nonneg && lo < 0) throw std::invalid_argument("--perturb " + text + ": " + name + " must be >= 0");
-  std::vector<Condition> out;
-  for (int i = 0; i < n; ++i) {
-    double v = n == 1 ? lo : lo + (hi - lo) * i / (n - 1);
-    if (name == "latency") {
-      v = std::round(v);
-      if (!out.empty() && out.back().value == v) continue;  // latency is whole control steps
-    }
-    out.push_back({name, v});
-  }
-  return out;
-}
-
 // ---- TransferIO --------------------------------------------------------------------------------
 
 TransferIO::TransferIO(const robot::RobotSpec& spec, const Condition& condition, uint64_t seed, double push_interval)
-    : spec_(spec), condition_(condition), push_interval_(push_interval), rng_(seed) {
+    : TransferTarget(spec, condition, seed, push_interval), spec_(spec) {
   char error[1024] = "";
   m_ = mj_loadXML(spec.mjcf.c_str(), nullptr, error, sizeof(error));
   if (!m_) throw std::runtime_error(spec.mjcf + ": MuJoCo could not load the model: " + error);
-  auto fail = [&](const std::string& what) {
+  try {
+    map_ = map_mujoco_robot(m_, spec);
+    // the perturbed model
+    for (int g = 0; g < m_->ngeom; ++g) m_->geom_friction[3 * g] = perturbed_friction(m_->geom_friction[3 * g], condition);
+    m_->body_mass[map_.base_body] = perturbed_base_mass(m_->body_mass[map_.base_body], condition, spec.mjcf);
+    if (condition.name == "push" && condition.value > 0 && map_.base_dofadr < 0)
+      throw std::runtime_error(spec.mjcf + ": push needs a free joint on the base body '" + spec.base_body + "'");
+  } catch (...) {
     mj_deleteModel(m_);
     m_ = nullptr;
-    throw std::runtime_error(spec.mjcf + ": " + what);
-  };
-  for (const auto& j : spec.joints) {
-    const int jid = mj_name2id(m_, mjOBJ_JOINT, j.name.c_str());
-    if (jid < 0) fail("no joint named '" + j.name + "'");
-    const std::string act = j.actuator.empty() ? j.name : j.actuator;
-    const int aid = mj_name2id(m_, mjOBJ_ACTUATOR, act.c_str());
-    if (aid < 0) fail("no actuator named '" + act + "' (for joint '" + j.name + "')");
-    if (m_->actuator_trntype[aid] != mjTRN_JOINT || m_->actuator_trnid[2 * aid] != jid || m_->actuator_gear[6 * aid] == 0)
-      fail("actuator '" + act + "' does not drive joint '" + j.name + "' with a nonzero gear");
-    qposadr_.push_back(m_->jnt_qposadr[jid]);
-    dofadr_.push_back(m_->jnt_dofadr[jid]);
-    actuator_.push_back(aid);
-    gear_.push_back(m_->actuator_gear[6 * aid]);
-  }
-  imu_site_ = mj_name2id(m_, mjOBJ_SITE, spec.imu_site.c_str());
-  if (imu_site_ < 0) fail("no site named '" + spec.imu_site + "' (frames.imu)");
-  base_body_ = mj_name2id(m_, mjOBJ_BODY, spec.base_body.c_str());
-  if (base_body_ < 0) fail("no body named '" + spec.base_body + "' (frames.base)");
-  const int bj = m_->body_jntadr[base_body_];
-  if (bj >= 0 && m_->jnt_type[bj] == mjJNT_FREE) {
-    base_qposadr_ = m_->jnt_qposadr[bj];
-    base_dofadr_ = m_->jnt_dofadr[bj];
-  }
-
-  // the perturbed model
-  const std::string& p = condition_.name;
-  const double v = condition_.value;
-  if (p == "friction") {
-    for (int g = 0; g < m_->ngeom; ++g) m_->geom_friction[3 * g] = v;
-  } else if (p == "mass") {
-    if (m_->body_mass[base_body_] + v <= 0) fail("mass=" + std::to_string(v) + " would make the base mass <= 0");
-    m_->body_mass[base_body_] += v;
-  } else if (p == "push" && v > 0 && base_dofadr_ < 0) {
-    fail("push needs a free joint on the base body '" + spec.base_body + "'");
+    throw;
   }
   d_ = mj_makeData(m_);
-
-  // initial state: the keyframe "home", or qpos0 with the joints at their defaults
-  const int key = mj_name2id(m_, mjOBJ_KEY, "home");
-  if (key >= 0) {
-    mj_resetDataKeyframe(m_, d_, key);
-  } else {
-    mj_resetData(m_, d_);
-    for (std::size_t j = 0; j < spec.joints.size(); ++j) d_->qpos[qposadr_[j]] = spec.joints[j].default_pos;
-  }
-  mj_forward(m_, d_);
-  // before the first command reaches the motors (latency), they hold the default pose
-  const std::size_t nj = spec.joints.size();
-  for (std::size_t j = 0; j < nj; ++j) {
-    applied_.target.push_back(spec.joints[j].default_pos);
-    applied_.kp.push_back(spec.joints[j].kp);
-    applied_.kd.push_back(spec.joints[j].kd);
-    applied_.torque_limit.push_back(spec.joints[j].torque_limit);
-  }
+  reset_mujoco_state(m_, d_, map_, spec, "home");
   fall_body_.assign(m_->nbody, 0);
-  next_push_ = push_interval_;
+  tau_.resize(spec.joints.size());
 }
 
 TransferIO::~TransferIO() {
@@ -184,47 +75,28 @@ TransferIO::~TransferIO() {
   if (m_) mj_deleteModel(m_);
 }
 
-JointLimits TransferIO::joint_limits() const {
-  const double inf = std::numeric_limits<double>::infinity();
-  JointLimits l;
-  for (const auto& j : spec_.joints) {
-    const int jid = mj_name2id(m_, mjOBJ_JOINT, j.name.c_str());
-    const bool limited = m_->jnt_limited[jid];
-    l.lower.push_back(limited ? m_->jnt_range[2 * jid] : -inf);
-    l.upper.push_back(limited ? m_->jnt_range[2 * jid + 1] : inf);
-  }
-  return l;
-}
+JointLimits TransferIO::joint_limits() const { return mujoco_joint_limits(m_, map_); }
 
 void TransferIO::set_fall_criteria(const FallCriteria& fall) {
+  fall_body_ = fall_bodies(m_, map_.base_body, fall, spec_.mjcf);
   fall_ = fall;
-  std::fill(fall_body_.begin(), fall_body_.end(), 0);
-  if (fall.base_contact) fall_body_[base_body_] = 1;
-  for (const auto& name : fall.contact_bodies) {
-    const int b = mj_name2id(m_, mjOBJ_BODY, name.c_str());
-    if (b < 0) throw std::runtime_error(spec_.mjcf + ": no body named '" + name + "' (termination.contact_bodies)");
-    fall_body_[b] = 1;
-  }
 }
 
 bool TransferIO::fallen() const {
-  const double height = d_->xpos[3 * base_body_ + 2];
-  if (!std::isfinite(height)) return true;
-  if (fall_.min_base_height > 0 && height < fall_.min_base_height) return true;
-  if (fall_.max_tilt > 0 && d_->xmat[9 * base_body_ + 8] < std::cos(fall_.max_tilt)) return true;
-  for (int i = 0; i < d_->ncon; ++i) {
+  bool contact = false;
+  for (int i = 0; i < d_->ncon && !contact; ++i) {
     const mjContact& c = d_->contact[i];
-    if (fall_body_[m_->geom_bodyid[c.geom[0]]] || fall_body_[m_->geom_bodyid[c.geom[1]]]) return true;
+    contact = fall_body_[m_->geom_bodyid[c.geom[0]]] || fall_body_[m_->geom_bodyid[c.geom[1]]];
   }
-  return false;
+  const int b = map_.base_body;
+  return is_fall(fall_, d_->xpos[3 * b + 2], d_->xmat[9 * b + 8], contact);
 }
 
 double TransferIO::heading_velocity() const {
   mjtNum vel[6];  // (angular, linear), world-aligned frame at the body
-  mj_objectVelocity(m_, d_, mjOBJ_XBODY, base_body_, vel, 0);
-  const double* R = d_->xmat + 9 * base_body_;
-  const double yaw = std::atan2(R[3], R[0]);  // heading of the base x axis
-  return std::cos(yaw) * vel[3] + std::sin(yaw) * vel[4];
+  mj_objectVelocity(m_, d_, mjOBJ_XBODY, map_.base_body, vel, 0);
+  const double* R = d_->xmat + 9 * map_.base_body;
+  return runtime::heading_velocity(vel[3], vel[4], std::atan2(R[3], R[0]));  // yaw of the base x axis
 }
 
 int TransferIO::nq() const { return m_->nq; }
@@ -240,93 +112,29 @@ void TransferIO::set_state(const double* qpos, const double* qvel) {
 }
 
 void TransferIO::read(SensorReading& out) {
-  const std::size_t nj = spec_.joints.size();
-  out.joint_pos.resize(nj);
-  out.joint_vel.resize(nj);
-  for (std::size_t j = 0; j < nj; ++j) {
-    out.joint_pos[j] = d_->qpos[qposadr_[j]];
-    out.joint_vel[j] = d_->qvel[dofadr_[j]];
-  }
-  mju_mat2Quat(out.imu_quat, d_->site_xmat + 9 * imu_site_);
-  mjtNum vel[6];
-  mj_objectVelocity(m_, d_, mjOBJ_SITE, imu_site_, vel, 1);
-  for (int k = 0; k < 3; ++k) out.imu_ang_vel[k] = vel[k];
-  mj_objectVelocity(m_, d_, mjOBJ_XBODY, base_body_, vel, 1);  // frame origin, frame axes: the free joint's qvel as training reads it
-  for (int k = 0; k < 3; ++k) out.base_lin_vel[k] = vel[3 + k];
-  out.has_base_lin_vel = true;
-  if (condition_.name != "sensor_noise" || condition_.value <= 0) return;
-  // uniform noise on the raw readings, per observation term, as the training task adds it
-  for (const auto& term : spec_.observation) {
-    const double h = condition_.value * term.noise;
-    if (h <= 0) continue;
-    std::uniform_real_distribution<double> u(-h, h);
-    if (term.term == "base_lin_vel") {
-      for (double& x : out.base_lin_vel) x += u(rng_);
-    } else if (term.term == "base_ang_vel") {
-      for (double& x : out.imu_ang_vel) x += u(rng_);
-    } else if (term.term == "joint_pos") {
-      for (double& x : out.joint_pos) x += u(rng_);
-    } else if (term.term == "joint_vel") {
-      for (double& x : out.joint_vel) x += u(rng_);
-    } else if (term.term == "projected_gravity") {
-      // a small rotation about the IMU's x and y axes moves projected gravity by about h per axis
-      const double rx = u(rng_), ry = u(rng_);
-      double dq[4] = {1, 0.5 * rx, 0.5 * ry, 0}, q[4];
-      mju_normalize4(dq);
-      mju_mulQuat(q, out.imu_quat, dq);
-      for (int k = 0; k < 4; ++k) out.imu_quat[k] = q[k];
-    }
-  }
+  read_mujoco_sensors(m_, d_, map_, out);
+  effects_.add_sensor_noise(out);
 }
-
-void TransferIO::write(const JointCommand& cmd) {
-  pending_.push_back(cmd);
-  const std::size_t latency = condition_.name == "latency" ? static_cast<std::size_t>(condition_.value) : 0;
-  while (pending_.size() > latency) {
-    applied_ = pending_.front();
-    pending_.erase(pending_.begin());
-  }
-}
-
-double TransferIO::now() { return d_->time; }
 
 void TransferIO::command_torques(double* tau) const {
-  const double strength = condition_.name == "motor_strength" ? condition_.value : 1.0;
-  const double kp_scale = condition_.name == "kp" ? condition_.value : 1.0;
-  const double kd_scale = condition_.name == "kd" ? condition_.value : 1.0;
-  for (std::size_t j = 0; j < actuator_.size(); ++j) {
-    const double q = d_->qpos[qposadr_[j]], qd = d_->qvel[dofadr_[j]];
-    const double lim = std::fmin(applied_.torque_limit[j], spec_.joints[j].torque_limit);
-    const double t = strength * (kp_scale * applied_.kp[j] * (applied_.target[j] - q) - kd_scale * applied_.kd[j] * qd);
-    tau[j] = std::fmin(std::fmax(t, -lim), lim);
-  }
+  for (std::size_t j = 0; j < map_.actuator.size(); ++j)
+    tau[j] = effects_.torque(j, d_->qpos[map_.qposadr[j]], d_->qvel[map_.dofadr[j]]);
 }
 
 void TransferIO::apply_pd() {
-  double tau[256];
-  std::vector<double> big;
-  double* t = tau;
-  if (actuator_.size() > 256) {
-    big.resize(actuator_.size());
-    t = big.data();
-  }
-  command_torques(t);
+  command_torques(tau_.data());
   const double dt = m_->opt.timestep;
-  for (std::size_t j = 0; j < actuator_.size(); ++j) {
-    d_->ctrl[actuator_[j]] = t[j] / gear_[j];
-    abs_torque_sum_ += std::fabs(t[j]);
-    energy_ += std::fabs(t[j] * d_->qvel[dofadr_[j]]) * dt;
+  for (std::size_t j = 0; j < map_.actuator.size(); ++j) {
+    d_->ctrl[map_.actuator[j]] = tau_[j] / map_.gear[j];
+    effects_.account(tau_[j], d_->qvel[map_.dofadr[j]], dt);
   }
-  torque_steps_ += static_cast<long>(actuator_.size());
 }
 
 void TransferIO::push_if_due() {
-  if (condition_.name != "push" || condition_.value <= 0 || push_interval_ <= 0) return;
-  if (d_->time < next_push_ - 0.5 * m_->opt.timestep) return;
-  std::uniform_real_distribution<double> u(-condition_.value, condition_.value);
-  d_->qvel[base_dofadr_] += u(rng_);
-  d_->qvel[base_dofadr_ + 1] += u(rng_);
-  next_push_ += push_interval_;
+  double dv[2];
+  if (!effects_.push(d_->time, m_->opt.timestep, dv)) return;
+  d_->qvel[map_.base_dofadr] += dv[0];
+  d_->qvel[map_.base_dofadr + 1] += dv[1];
 }
 
 void TransferIO::wait_until(double t) {
@@ -337,6 +145,30 @@ void TransferIO::wait_until(double t) {
     mj_step(m_, d_);
   }
   mj_forward(m_, d_);  // derived quantities (site frames, velocities, contacts) for the next read
+}
+
+// ---- targets -----------------------------------------------------------------------------------
+
+std::vector<std::string> transfer_targets() {
+#ifdef STAMPEDE_TRANSFER_TRAINING
+  return {"mujoco", "training"};
+#else
+  return {"mujoco"};
+#endif
+}
+
+std::unique_ptr<TransferTarget> make_transfer_target(const std::string& target, const robot::RobotSpec& spec,
+                                                     const Condition& condition, uint64_t seed, double push_interval) {
+  if (target == "mujoco") return std::make_unique<TransferIO>(spec, condition, seed, push_interval);
+#ifdef STAMPEDE_TRANSFER_TRAINING
+  if (target == "training") return std::make_unique<TrainingIO>(spec, condition, seed, push_interval);
+#else
+  if (target == "training")
+    throw std::invalid_argument("target 'training': this build has no CPU kernel backend (sim/cpu_backend, sim/tasks); use mujoco");
+#endif
+  std::string known;
+  for (const auto& t : transfer_targets()) known += (known.empty() ? "" : ", ") + t;
+  throw std::invalid_argument("unknown target '" + target + "' (this build has: " + known + ")");
 }
 
 // ---- episodes and conditions -------------------------------------------------------------------
@@ -355,7 +187,9 @@ RobotLog make_robot_log(const robot::RobotSpec& spec, const Policy& policy, int 
 
 EpisodeResult run_episode(const robot::RobotSpec& spec, Policy& policy, const Condition& condition,
                           const TransferOptions& options, uint64_t seed, RobotLog* log) {
-  TransferIO io(spec, condition, seed, options.push_interval);
+  const std::unique_ptr<TransferTarget> target =
+      make_transfer_target(options.target, spec, condition, seed, options.push_interval);
+  TransferTarget& io = *target;
   io.set_fall_criteria(options.fall);
   ControllerConfig config;
   config.command[0] = options.command_vx;
@@ -425,9 +259,10 @@ ConditionResult run_condition(const robot::RobotSpec& spec, Policy& policy, cons
   return c;
 }
 
-std::string transfer_table(const std::vector<ConditionResult>& results) {
+std::string transfer_table(const std::vector<ConditionResult>& results, const TransferOptions& o) {
   std::ostringstream s;
   char buf[256];
+  s << "target " << o.target << "; d = condition - nominal, both on " << o.target << "\n";
   std::snprintf(buf, sizeof(buf), "%-22s %8s %6s %9s %9s %9s %9s | %9s %9s %9s\n", "condition", "success", "falls",
                 "vel err", "|tau|", "power", "duration", "d success", "d vel err", "d power");
   s << buf;
@@ -446,10 +281,10 @@ std::string transfer_table(const std::vector<ConditionResult>& results) {
 }
 
 std::string transfer_json(const std::vector<ConditionResult>& results, const TransferOptions& o,
-                          const std::string& policy, const std::string& robot, const std::string& target) {
+                          const std::string& policy, const std::string& robot) {
   std::ostringstream s;
   s << "{\n  \"format\": \"stampede-transfer-1\",\n  \"policy\": " << json_string(policy)
-    << ",\n  \"robot\": " << json_string(robot) << ",\n  \"target\": " << json_string(target)
+    << ",\n  \"robot\": " << json_string(robot) << ",\n  \"target\": " << json_string(o.target)
     << ",\n  \"command_vx\": " << json_number(o.command_vx) << ",\n  \"episodes\": " << o.episodes
     << ",\n  \"episode_seconds\": " << json_number(o.episode_seconds) << ",\n  \"seed\": " << o.seed
     << ",\n  \"push_interval_s\": " << json_number(o.push_interval) << ",\n  \"fall\": {\"min_base_height\": "

@@ -260,6 +260,32 @@ SP_HD inline void save_feet_world(int w, const TaskModel<Real>& m, SimView<Real>
 // ---------------------------------------------------------------------------------------------
 // state
 
+// the IMU site's frame from one world's qpos/qvel, walking the chain from the base body to the
+// IMU's body: quat_out its orientation in the world (w, x, y, z); omega the world angular
+// velocity, in: the base's, out: the IMU's. base_quat: the base orientation, normalized.
+template <class Real>
+SP_HD inline void imu_frame_world(Real quat_out[4], Real omega[3], const TaskModel<Real>& m, const Real* qpos,
+                                  const Real* qvel, const Real base_quat[4]) {
+  Real q[4] = {base_quat[0], base_quat[1], base_quat[2], base_quat[3]};
+  for (int j = 0; j < m.imu_nstep; ++j) {
+    Real t[4];
+    quat_mul(t, q, m.imu_step_quat + 4 * j);
+    for (int k = 0; k < 4; ++k) q[k] = t[k];
+    if (m.imu_step_type[j] == 1) {
+      const Real* axis = m.imu_step_axis + 3 * j;
+      Real axis_w[3];
+      quat_rotate(axis_w, axis, q);
+      const Real qd = qvel[m.imu_step_dofadr[j]];
+      for (int k = 0; k < 3; ++k) omega[k] += axis_w[k] * qd;
+      Real r[4];
+      quat_from_axis_angle(r, axis, qpos[m.imu_step_qposadr[j]] - m.imu_step_qpos0[j]);
+      quat_mul(t, q, r);
+      for (int k = 0; k < 4; ++k) q[k] = t[k];
+    }
+  }
+  quat_mul(quat_out, q, m.imu_site_quat);
+}
+
 // base and IMU quantities from qpos/qvel only (valid right after a reset, before any forward)
 template <class Real>
 SP_HD inline void base_state_world(int w, const TaskModel<Real>& m, SimView<Real> s, TaskData<Real> d) {
@@ -279,27 +305,10 @@ SP_HD inline void base_state_world(int w, const TaskModel<Real>& m, SimView<Real
   quat_rotate(fwd, ex, q);
   b[kBYaw] = std::atan2(fwd[1], fwd[0]);
 
-  // walk the chain to the IMU body: orientation and world angular velocity
-  Real omega[3];
+  // the IMU frame: orientation and world angular velocity
+  Real omega[3], qi[4];
   quat_rotate(omega, b + kBAngVel, q);
-  for (int j = 0; j < m.imu_nstep; ++j) {
-    Real t[4];
-    quat_mul(t, q, m.imu_step_quat + 4 * j);
-    for (int k = 0; k < 4; ++k) q[k] = t[k];
-    if (m.imu_step_type[j] == 1) {
-      const Real* axis = m.imu_step_axis + 3 * j;
-      Real axis_w[3];
-      quat_rotate(axis_w, axis, q);
-      const Real qd = qvel[m.imu_step_dofadr[j]];
-      for (int k = 0; k < 3; ++k) omega[k] += axis_w[k] * qd;
-      Real r[4];
-      quat_from_axis_angle(r, axis, qpos[m.imu_step_qposadr[j]] - m.imu_step_qpos0[j]);
-      quat_mul(t, q, r);
-      for (int k = 0; k < 4; ++k) q[k] = t[k];
-    }
-  }
-  Real qi[4];
-  quat_mul(qi, q, m.imu_site_quat);
+  imu_frame_world(qi, omega, m, qpos, qvel, q);
   quat_rotate_inverse(b + kBImuAngVel, omega, qi);
   quat_rotate_inverse(b + kBImuGravity, down, qi);
 }
