@@ -135,36 +135,6 @@ SP_HD inline bool collision_sphere_filter(const sim::ModelView<Real>& m, const R
   return false;
 }
 
-// true when MuJoCo's body-pair filter drops bodies b1, b2 (filterBodyPair, no sleep)
-template <class Real>
-SP_HD inline bool collision_body_filter(const sim::ModelView<Real>& m, int b1, int b2) {
-  int weld1 = m.body_weldid[b1], weld2 = m.body_weldid[b2];
-  if (weld1 == weld2) return true;
-  if (m.body_dofnum[weld1] == 0 && m.body_dofnum[weld2] == 0) return true;
-  int parent1 = m.body_weldid[m.body_parentid[weld1]];
-  int parent2 = m.body_weldid[m.body_parentid[weld2]];
-  bool filterparent = !(m.opt.disableflags & sim::kDsblFilterParent);
-  if (filterparent && weld1 != 0 && weld2 != 0 && (weld1 == parent2 || weld2 == parent1)) {
-    return true;
-  }
-  return false;
-}
-
-// true when body pair signature `sig` is in the sorted exclude list
-template <class Real>
-SP_HD inline bool collision_excluded(const sim::ModelView<Real>& m, int sig) {
-  int lo = 0, hi = m.nexclude;
-  while (lo < hi) {
-    int mid = (lo + hi) / 2;
-    if (m.exclude_signature[mid] < sig) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  return lo < m.nexclude && m.exclude_signature[lo] == sig;
-}
-
 // collide geoms g1, g2 (ipair: explicit pair or -1) and append the contacts of world w
 template <class Real>
 SP_HD SP_NOINLINE void collide_pair(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
@@ -232,65 +202,6 @@ SP_HD SP_NOINLINE void collide_pair(const sim::ModelView<Real>& m, const sim::Da
   }
 }
 
-// geom pairs of one body pair, MuJoCo's order
-template <class Real>
-SP_HD SP_NOINLINE void collide_bodies(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
-                                 int w, int b1, int b2, int pairadr_begin, int pairadr_end) {
-  int adr1 = m.body_geomadr[b1], num1 = m.body_geomnum[b1];
-  int adr2 = m.body_geomadr[b2], num2 = m.body_geomnum[b2];
-
-  // geom-level filters: bitmasks and explicit pairs of this signature (those replace the
-  // default pair)
-  auto accept = [&](int g1, int g2) {
-    bool ok = (m.geom_contype[g1] & m.geom_conaffinity[g2]) ||
-              (m.geom_contype[g2] & m.geom_conaffinity[g1]);
-    if (!ok) return false;
-    for (int p = pairadr_begin; p < pairadr_end; p++) {
-      if ((m.pair_geom1[p] == g1 && m.pair_geom2[p] == g2) ||
-          (m.pair_geom1[p] == g2 && m.pair_geom2[p] == g1)) {
-        return false;
-      }
-    }
-    return true;
-  };
-
-  bool sorted = !(num1 == 1 && num2 == 1) && !(m.opt.disableflags & sim::kDsblMidphase);
-  if (!sorted) {
-    for (int g1 = adr1; g1 < adr1 + num1; g1++) {
-      for (int g2 = adr2; g2 < adr2 + num2; g2++) {
-        if (accept(g1, g2)) collide_pair(m, d, w, g1, g2, -1);
-      }
-    }
-    return;
-  }
-
-  // midphase order: by (lower-type geom, other geom); enumerate the keys in increasing order
-  // without a buffer: each step finds the smallest key above the previous one
-  long long prev = -1;
-  while (true) {
-    long long best = -1;
-    int bg1 = -1, bg2 = -1;
-    for (int g1 = adr1; g1 < adr1 + num1; g1++) {
-      for (int g2 = adr2; g2 < adr2 + num2; g2++) {
-        int a = g1, b = g2;
-        if (m.geom_type[a] > m.geom_type[b]) {
-          a = g2;
-          b = g1;
-        }
-        long long key = (static_cast<long long>(a) << 32) | static_cast<long long>(b);
-        if (key > prev && (best < 0 || key < best)) {
-          best = key;
-          bg1 = g1;
-          bg2 = g2;
-        }
-      }
-    }
-    if (best < 0) return;
-    prev = best;
-    if (accept(bg1, bg2)) collide_pair(m, d, w, bg1, bg2, -1);
-  }
-}
-
 // bounding sphere of body b's geoms about the body origin: radius (1e10 with a plane) and the
 // largest margin + gap of its geoms (Model: body_rbound, body_margin_gap); pruning body pairs
 // with it skips only geom pairs that the geom-level bounding-sphere test would reject
@@ -316,7 +227,10 @@ SP_HD inline bool collision_body_far(const sim::ModelView<Real>& m, const Real* 
   return dot3(dif, dif) > bound * bound;
 }
 
-// all contacts of world w
+// all contacts of world w: the model's static broadphase (body pairs that MuJoCo's filters
+// let through whatever the state, with their geom pairs in midphase order: sim/compile.cpp,
+// static_collision_pairs), then bounding spheres and narrowphase; explicit pairs in signature
+// order among them, as MuJoCo's mj_collision runs them
 template <class Real>
 SP_HD SP_NOINLINE void collision_world(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
                                   int w) {
@@ -328,29 +242,18 @@ SP_HD SP_NOINLINE void collision_world(const sim::ModelView<Real>& m, const sim:
 
   const Real* xpos = d.xpos.at(w);
   int pairadr = 0;
-  for (int b1 = 0; b1 < m.nbody; b1++) {
+  for (int k = 0; k < m.nbodypair; k++) {
+    const int b1 = m.bodypair_body[2 * k], b2 = m.bodypair_body[2 * k + 1];
+    const int sig = (b1 << 16) + b2;
+    // explicit pairs up to this signature come first
+    for (; pairadr < m.npair && m.pair_signature[pairadr] <= sig; pairadr++) {
+      collide_pair(m, d, w, m.pair_geom1[pairadr], m.pair_geom2[pairadr], pairadr);
+    }
     Real r1, g1;
     body_bound(m, b1, &r1, &g1);
-    for (int b2 = b1 + 1; b2 < m.nbody; b2++) {
-      int sig = (b1 << 16) + b2;
-
-      // explicit pairs up to this signature come first
-      int pair_begin = pairadr;
-      for (; pairadr < m.npair && m.pair_signature[pairadr] <= sig; pairadr++) {
-        collide_pair(m, d, w, m.pair_geom1[pairadr], m.pair_geom2[pairadr], pairadr);
-      }
-      // those with exactly this signature replace the default geom pair
-      int merged_begin = pairadr;
-      while (merged_begin > pair_begin && m.pair_signature[merged_begin - 1] == sig) {
-        merged_begin--;
-      }
-
-      if (m.body_geomnum[b1] == 0 || m.body_geomnum[b2] == 0) continue;
-      if (!m.body_contype_any[b1] || !m.body_contype_any[b2]) continue;
-      if (collision_body_filter(m, b1, b2)) continue;
-      if (m.nexclude && collision_excluded(m, sig)) continue;
-      if (collision_body_far(m, xpos, b1, r1, g1, b2)) continue;
-      collide_bodies(m, d, w, b1, b2, merged_begin, pairadr);
+    if (collision_body_far(m, xpos, b1, r1, g1, b2)) continue;
+    for (int j = m.bodypair_geomadr[k]; j < m.bodypair_geomadr[k + 1]; j++) {
+      collide_pair(m, d, w, m.geompair_geom[2 * j], m.geompair_geom[2 * j + 1], -1);
     }
   }
   // explicit pairs beyond the last body pair

@@ -55,6 +55,7 @@ class ThreadPool {
     }
     Job job;
     job.n = n;
+    job.chunk = std::max(1, n / (8 * nthread_));
     job.ctx = const_cast<void*>(static_cast<const void*>(&fn));
     using Fn = std::remove_reference_t<F>;
     job.call = [](void* ctx, int i, int thread) { (*static_cast<Fn*>(ctx))(i, thread); };
@@ -74,13 +75,18 @@ class ThreadPool {
  private:
   struct Job {
     int n = 0;
+    int chunk = 1;
     std::atomic<int> next{0};
     void* ctx = nullptr;
     void (*call)(void*, int, int) = nullptr;
   };
 
   static void work(Job& job, int thread) {
-    for (int i = job.next.fetch_add(1); i < job.n; i = job.next.fetch_add(1)) job.call(job.ctx, i, thread);
+    const int chunk = job.chunk;
+    for (int b = job.next.fetch_add(chunk); b < job.n; b = job.next.fetch_add(chunk)) {
+      const int e = std::min(job.n, b + chunk);
+      for (int i = b; i < e; ++i) job.call(job.ctx, i, thread);
+    }
   }
 
   void worker_loop(int thread) {

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace stampede::sim {
 
@@ -176,6 +178,79 @@ std::vector<std::string> unsupported_features(const mjModel* m) {
   return out;
 }
 
+// the static part of the collision broadphase, done once here instead of every step: the body
+// pairs (b1 < b2, in signature order) that MuJoCo's filters let through whatever the state
+// (filterBodyPair: different weld bodies, not both static, not parent-child unless
+// filterparent is disabled; not <exclude>d), and for each the geom pairs that pass the
+// contype/conaffinity test and are not replaced by an explicit <pair> of the same geoms, in
+// MuJoCo's midphase order (by lower-type geom, then the other; the plain nested order for
+// single-geom bodies or with the midphase disabled). Body pairs without such geom pairs are
+// left out. The kernel keeps the state-dependent tests: bounding spheres, then narrowphase.
+struct StaticPairs {
+  std::vector<int> bodypair;          // (b1, b2) per body pair
+  std::vector<int> bodypair_geomadr;  // first geom pair of each body pair, then the total
+  std::vector<int> geompair;          // (g1, g2) per geom pair, as collide_pair receives them
+};
+
+StaticPairs static_collision_pairs(const mjModel* m) {
+  StaticPairs out;
+  const int nb = static_cast<int>(m->nbody);
+  const bool filterparent = !(m->opt.disableflags & mjDSBL_FILTERPARENT);
+  const bool midphase = !(m->opt.disableflags & mjDSBL_MIDPHASE);
+  auto excluded = [&](int sig) {
+    for (int k = 0; k < m->nexclude; ++k)
+      if (m->exclude_signature[k] == sig) return true;
+    return false;
+  };
+  auto replaced = [&](int sig, int g1, int g2) {
+    for (int p = 0; p < m->npair; ++p)
+      if (m->pair_signature[p] == sig && ((m->pair_geom1[p] == g1 && m->pair_geom2[p] == g2) ||
+                                          (m->pair_geom1[p] == g2 && m->pair_geom2[p] == g1)))
+        return true;
+    return false;
+  };
+  out.bodypair_geomadr.push_back(0);
+  for (int b1 = 0; b1 < nb; ++b1) {
+    for (int b2 = b1 + 1; b2 < nb; ++b2) {
+      const int sig = (b1 << 16) + b2;
+      const int num1 = m->body_geomnum[b1], num2 = m->body_geomnum[b2];
+      if (num1 == 0 || num2 == 0) continue;
+      const int weld1 = m->body_weldid[b1], weld2 = m->body_weldid[b2];
+      if (weld1 == weld2) continue;
+      if (m->body_dofnum[weld1] == 0 && m->body_dofnum[weld2] == 0) continue;
+      const int parent1 = m->body_weldid[m->body_parentid[weld1]];
+      const int parent2 = m->body_weldid[m->body_parentid[weld2]];
+      if (filterparent && weld1 != 0 && weld2 != 0 && (weld1 == parent2 || weld2 == parent1)) continue;
+      if (excluded(sig)) continue;
+      // candidate geom pairs with their midphase keys
+      std::vector<std::pair<long long, std::pair<int, int>>> cand;
+      const int adr1 = m->body_geomadr[b1], adr2 = m->body_geomadr[b2];
+      for (int g1 = adr1; g1 < adr1 + num1; ++g1) {
+        for (int g2 = adr2; g2 < adr2 + num2; ++g2) {
+          if (!((m->geom_contype[g1] & m->geom_conaffinity[g2]) || (m->geom_contype[g2] & m->geom_conaffinity[g1])))
+            continue;
+          if (replaced(sig, g1, g2)) continue;
+          int a = g1, b = g2;
+          if (m->geom_type[a] > m->geom_type[b]) std::swap(a, b);
+          cand.push_back({(static_cast<long long>(a) << 32) | b, {g1, g2}});
+        }
+      }
+      if (cand.empty()) continue;
+      if (midphase && !(num1 == 1 && num2 == 1))
+        std::stable_sort(cand.begin(), cand.end(),
+                         [](const auto& x, const auto& y) { return x.first < y.first; });
+      out.bodypair.push_back(b1);
+      out.bodypair.push_back(b2);
+      for (const auto& c : cand) {
+        out.geompair.push_back(c.second.first);
+        out.geompair.push_back(c.second.second);
+      }
+      out.bodypair_geomadr.push_back(static_cast<int>(out.geompair.size() / 2));
+    }
+  }
+  return out;
+}
+
 template <class Real>
 Model<Real> compile_model(const mjModel* m) {
   std::vector<std::string> bad = unsupported_features(m);
@@ -202,7 +277,13 @@ Model<Real> compile_model(const mjModel* m) {
     maxdepth = std::max(maxdepth, depth[b]);
   }
   r.nlevel = maxdepth + 1;
+  const StaticPairs pairs = static_collision_pairs(m);
+  r.nbodypair = static_cast<int>(pairs.bodypair.size() / 2);
+  r.ngeompair = static_cast<int>(pairs.geompair.size() / 2);
   r.allocate();
+  std::copy(pairs.bodypair.begin(), pairs.bodypair.end(), r.bodypair_body);
+  std::copy(pairs.bodypair_geomadr.begin(), pairs.bodypair_geomadr.end(), r.bodypair_geomadr);
+  std::copy(pairs.geompair.begin(), pairs.geompair.end(), r.geompair_geom);
 
   // options and statistics
   r.opt.timestep = Real(m->opt.timestep);
@@ -254,13 +335,7 @@ Model<Real> compile_model(const mjModel* m) {
   copy(r.body_invweight0, m->body_invweight0, 2 * nb);
   copy(r.body_mass.data, m->body_mass, nb);
   copy(r.body_inertia.data, m->body_inertia, 3 * nb);
-  for (int b = 0; b < nb; ++b) {
-    r.body_depth[b] = depth[b];
-    int any = 0;
-    for (int g = m->body_geomadr[b]; g >= 0 && g < m->body_geomadr[b] + m->body_geomnum[b]; ++g)
-      any |= collidable(m, g) ? 1 : 0;
-    r.body_contype_any[b] = any;
-  }
+  for (int b = 0; b < nb; ++b) r.body_depth[b] = depth[b];
 
   // children grouped by parent, and bodies grouped by depth (both in increasing id)
   {

@@ -121,7 +121,6 @@ struct ModelStat {
   X(int, body_childnum, nbody)        /* number of child bodies (nbody) */ \
   X(int, body_childadr, nbody)        /* first index into body_child (nbody) */ \
   X(int, body_child, nbody)           /* child body ids grouped by parent (nbody) */ \
-  X(int, body_contype_any, nbody)     /* 1 if any geom of the body can collide (nbody) */ \
   X(Real, body_rbound, nbody)         /* radius of the body's geoms about its origin; 1e10 with a \
                                          plane (m) (nbody) */ \
   X(Real, body_margin_gap, nbody)     /* largest geom margin + gap of the body (m) (nbody) */ \
@@ -207,7 +206,12 @@ struct ModelStat {
   X(Real, pair_margin, npair)         /* detect contact if dist < margin (m) (npair) */ \
   X(Real, pair_gap, npair)            /* include in solver if dist < margin - gap (m) (npair) */ \
   X(Real, pair_friction, npair * 5)   /* tangent1, 2, spin, roll1, 2 (npair x 5) */ \
-  X(int, exclude_signature, nexclude) /* body1 << 16 + body2 (nexclude) */
+  X(int, exclude_signature, nexclude) /* body1 << 16 + body2 (nexclude) */ \
+  /* the static broadphase (sim/compile.cpp, static_collision_pairs) */ \
+  X(int, bodypair_body, nbodypair * 2) /* body pairs that can collide, signature order (nbodypair x 2) */ \
+  X(int, bodypair_geomadr, nbodypair + 1) /* first index into geompair_geom of each body pair, \
+                                         then the total (nbodypair+1) */ \
+  X(int, geompair_geom, ngeompair * 2) /* their geom pairs, midphase order (ngeompair x 2) */
 
 // fields that may differ per world (domain randomization): X(type, name, count per world, comment)
 #define SP_MODEL_PERWORLD_FIELDS(X, Real) \
@@ -234,6 +238,8 @@ struct ModelView {
   int nsite = 0;     // number of sites
   int npair = 0;     // number of explicit contact pairs
   int nexclude = 0;  // number of excluded body pairs
+  int nbodypair = 0; // body pairs that pass the static collision filters
+  int ngeompair = 0; // geom pairs of those body pairs that pass them
   int nlevel = 0;    // number of tree depths (world is depth 0)
   int ntree = 0;     // number of kinematic trees (children of the world with dofs or geoms)
   int max_depth_dofs = 0;  // most dofs on one root-to-leaf chain (bounds ancestor loops)
@@ -284,7 +290,8 @@ class Model : public ModelView<Real> {
     [[maybe_unused]] const int nq = this->nq, nv = this->nv, nu = this->nu, nbody = this->nbody,
                                njnt = this->njnt, ngeom = this->ngeom, nsite = this->nsite,
                                npair = this->npair, nexclude = this->nexclude,
-                               nlevel = this->nlevel;
+                               nlevel = this->nlevel, nbodypair = this->nbodypair,
+                               ngeompair = this->ngeompair;
     std::size_t bytes = 0;
     auto reserve = [&](std::size_t count, std::size_t elem) {
       std::size_t off = bytes;
@@ -319,7 +326,8 @@ class Model : public ModelView<Real> {
     [[maybe_unused]] const int nq = this->nq, nv = this->nv, nu = this->nu, nbody = this->nbody,
                                njnt = this->njnt, ngeom = this->ngeom, nsite = this->nsite,
                                npair = this->npair, nexclude = this->nexclude,
-                               nlevel = this->nlevel;
+                               nlevel = this->nlevel, nbodypair = this->nbodypair,
+                               ngeompair = this->ngeompair;
 #define SP_RELOCATE(T, name, count) \
     v.name = static_cast<T*>(place(static_cast<const void*>(this->name), sizeof(T) * std::size_t(count)));
 #define SP_RELOCATE_PW(T, name, count)                                                            \
@@ -373,7 +381,8 @@ class Model : public ModelView<Real> {
     [[maybe_unused]] const int nq = this->nq, nv = this->nv, nu = this->nu, nbody = this->nbody,
                                njnt = this->njnt, ngeom = this->ngeom, nsite = this->nsite,
                                npair = this->npair, nexclude = this->nexclude,
-                               nlevel = this->nlevel;
+                               nlevel = this->nlevel, nbodypair = this->nbodypair,
+                               ngeompair = this->ngeompair;
 #define SP_COPY(T, name, count) \
     if (std::size_t(count) > 0) std::memcpy(this->name, o.name, sizeof(T) * std::size_t(count));
 #define SP_COPY_PW(T, name, count) \
