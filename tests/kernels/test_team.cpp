@@ -4,6 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
 #include <cmath>
 #include <vector>
 
@@ -66,4 +69,33 @@ TEST_CASE("thread pool runs every item once, reusing its threads", "[launch]") {
   std::vector<int> worlds(33, 0);
   for_each_world(exec, 33, [&](int w, CpuTeam&) { worlds[w] += 1; });
   for (int v : worlds) CHECK(v == 1);
+}
+
+TEST_CASE("thread pool jobs of every size, back to back and after its workers slept", "[launch]") {
+  // the workers spin between jobs and then sleep: jobs come straight after each other (caught
+  // while spinning) and after pauses longer than the spin (woken from sleep); item counts
+  // from 2 to past a chunk boundary; pools are made and destroyed while workers spin
+  for (int nthread : {2, 3, 4}) {
+    ThreadPool pool(nthread);
+    std::mt19937 rng(static_cast<unsigned>(nthread));
+    for (int round = 0; round < 300; ++round) {
+      const int n = 2 + static_cast<int>(rng() % 200);
+      std::vector<std::atomic<int>> hits(n);
+      for (auto& h : hits) h = 0;
+      std::atomic<int> bad_thread{0};
+      pool.run(n, [&](int i, int thread) {
+        if (thread < 0 || thread >= nthread) bad_thread++;
+        hits[i]++;
+      });
+      REQUIRE(bad_thread == 0);
+      for (auto& h : hits) REQUIRE(h == 1);
+      if (round % 50 == 49) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  for (int k = 0; k < 20; ++k) {
+    ThreadPool pool(2);
+    std::atomic<int> sum{0};
+    pool.run(10, [&](int i, int) { sum += i; });
+    CHECK(sum == 45);
+  }
 }
