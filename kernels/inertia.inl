@@ -172,6 +172,39 @@ SP_HD void factor_ldl_compact(Real* c, Real* diaginv, const ModelView<Real>& m) 
   }
 }
 
+// rank-one change of a factor from factor_ldl_compact: L'DL + alpha x x' (alpha < 0: a
+// downdate). x is nonzero only on kmax and its ancestor dofs (one chain, as a constraint row on
+// the tree path is); it is used as scratch and left zero there. The elimination runs from the
+// leaves (k = nv-1 down), so the chain is walked from kmax to the root; at each dof the
+// pivot takes alpha x_k^2, the row's off-diagonal values take the remainder of x (the classic
+// method C1 of Gill, Golub, Murray and Saunders, in this orientation). Returns false when a
+// pivot is no longer positive (or not finite): the caller refactors from scratch.
+template <class Real>
+SP_HD bool update_ldl_compact(Real* c, Real* diaginv, const ModelView<Real>& m, Real* x, Real alpha, int kmax) {
+  Real* D = c + tree_offdiag_size(m);
+  bool ok = true;
+  for (int k = kmax; k >= 0; k = m.dof_parentid[k]) {
+    Real p = x[k];
+    x[k] = 0;
+    if (p == Real(0)) continue;
+    Real dk = D[k];
+    Real dnew = dk + alpha * p * p;
+    if (!(dnew > Real(0)) || !std::isfinite(dnew)) ok = false;  // keep walking: x ends zero
+    Real beta = alpha * p / dnew;
+    alpha = alpha * dk / dnew;
+    D[k] = dnew;
+    diaginv[k] = Real(1) / dnew;
+    Real* rk = c + m.dof_treeadr[k];
+    const int* anc = m.dof_ancestor + m.dof_ancadr[k];
+    for (int a = 0; a < m.dof_ancnum[k]; ++a) {
+      int i = anc[a];
+      x[i] -= p * rk[a];
+      rk[a] += beta * x[i];
+    }
+  }
+  return ok;
+}
+
 // x = (L'DL)^-1 x with a factor from factor_ldl_compact
 template <class Real>
 SP_HD void solve_ldl_compact(Real* x, const Real* c, const Real* diaginv, const ModelView<Real>& m) {

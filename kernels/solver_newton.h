@@ -415,6 +415,27 @@ SP_HD SP_NOINLINE void solver_hessian_tree(const sim::ModelView<Real>& m,
   factor_ldl_compact(L, d.solver_HDiagInv.at(w), m);
 }
 
+// the tree-path factor in solver_Hfactor after row i entered (sign +1) or left (sign -1) the
+// quadratic state: a rank-one change by D_i J_i J_i' on the chain of the row's columns, in
+// place of rebuilding and refactoring H (MuJoCo's incremental Newton update). False when a
+// pivot went non-positive: the factor is then unusable and the caller refactors.
+template <class Real>
+SP_HD inline bool solver_hessian_update_row(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+                                            int w, int i, Real sign) {
+  const int nv = m.nv;
+  const int n = d.efc_Jnnz.at(w)[i];
+  if (n == 0) return true;
+  const Real* row = d.efc_J.at(w) + static_cast<long>(i) * nv;
+  const int* cols = d.efc_Jind.at(w) + static_cast<long>(i) * nv;
+  Real* x = d.solver_mv.at(w);  // scratch: M search is consumed once the step is taken
+  int kmax = 0;
+  for (int k = 0; k < n; k++) kmax = cols[k] > kmax ? cols[k] : kmax;
+  for (int k = kmax; k >= 0; k = m.dof_parentid[k]) x[k] = 0;
+  for (int k = 0; k < n; k++) x[cols[k]] = row[cols[k]];
+  return update_ldl_compact(d.solver_Hfactor.at(w), d.solver_HDiagInv.at(w), m, x,
+                            sign * d.efc_D.at(w)[i], kmax);
+}
+
 // res = H^-1 vec with the factor in solver_Hfactor (tree-sparse or dense)
 template <class Real>
 SP_HD inline void solver_solve_h(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
@@ -892,17 +913,28 @@ SP_HD SP_NOINLINE void solve_newton_world(const sim::ModelView<Real>& m, const s
     for (int i = 0; i < nv; i++) Ma[i] += alpha * Mv[i];
     for (int i = 0; i < nefc; i++) Jaref[i] += alpha * Jv[i];
 
-    // the line search is done with efc_quad: it keeps the states before the update, and the
-    // Hessian is rebuilt only when a state changed (or cones are present), as MuJoCo's
-    // incremental factor update leaves the factor unchanged otherwise
+    // the line search is done with efc_quad: it keeps the states before the update. H changes
+    // only where a row entered or left the quadratic state (cones: always). On the tree path
+    // a few such rows are rank-one changes of the factor; otherwise, or when a downdate loses
+    // positivity, H is rebuilt and refactored.
     Real* oldstate = d.efc_quad.at(w);
     const int* state = d.efc_state.at(w);
     for (int i = 0; i < nefc; i++) oldstate[i] = Real(state[i]);
     cost_prev = cost;
     cost = solver_update(m, d, w);
-    bool changed = m.opt.cone == sim::kConeElliptic;
-    for (int i = 0; i < nefc && !changed; i++) changed = Real(state[i]) != oldstate[i];
-    if (changed) solver_factor_h(m, d, w);
+    auto was_quadratic = [&](int i) { return oldstate[i] == Real(kStateQuadratic); };
+    int nchange = 0;
+    for (int i = 0; i < nefc; i++) nchange += (state[i] == kStateQuadratic) != was_quadratic(i);
+    if (m.opt.cone == sim::kConeElliptic) {
+      solver_factor_h(m, d, w);
+    } else if (nchange > 0) {
+      bool ok = tree && 4 * nchange <= nv;
+      for (int i = 0; i < nefc && ok; i++) {
+        bool now = state[i] == kStateQuadratic;
+        if (now != was_quadratic(i)) ok = solver_hessian_update_row(m, d, w, i, now ? Real(1) : Real(-1));
+      }
+      if (!ok) solver_factor_h(m, d, w);
+    }
     solver_solve_h(m, d, w, Mgrad, grad);
 
     Real improvement = scale * ls_improvement;

@@ -1,8 +1,11 @@
 // tests/kernels/test_solver_fast.cpp — the CPU speed paths against the generic ones they replace:
 // - factor_ldl_fast / solve_ldl_fast (ancestor lists) vs factor_ldl / solve_ldl (parent walks):
 //   the same operations in the same order (equal up to fused multiply-adds);
-// - the Newton solver's tree-sparse Hessian factor vs its dense Cholesky (solve_newton_world
-//   with allow_tree = false): the same converged qacc;
+// - rank-one updates and downdates of the compact tree factor (update_ldl_compact, the Newton
+//   solver's incremental path) vs refactoring the changed matrix;
+// - the Newton solver's tree-sparse Hessian factor (updated in place as rows change state) vs
+//   its dense Cholesky refactored at each change (solve_newton_world with allow_tree = false):
+//   the same converged qacc;
 // - a step that reuses the frames of the previous step (kinematics_current) vs one that
 //   recomputes them: bit-identical trajectories.
 #include <catch2/catch.hpp>
@@ -103,6 +106,87 @@ void check_ldl_fast() {
   }
 }
 
+// rank-one updates and downdates of a compact tree factor (the Newton solver's incremental
+// path) vs factoring the changed matrix from scratch
+template <class Real>
+void check_ldl_update(double tol) {
+  for (const char* path : kRobots) {
+    MjModelPtr mm(load_file(path));
+    MjDataPtr md(mj_makeData(mm.get()));
+    Model<Real> model = compile_model<Real>(mm.get());
+    Data<Real> data(DataSizes::of(model.view(), 1, 1000, 4000));
+    const auto& v = data.view();
+    const auto& mv = model.view();
+    const int nv = model.nv;
+    const int size = stampede::kern::tree_offdiag_size(mv) + nv;
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<double> u(-1, 1);
+    CpuTeam team;
+    for (int s = 0; s < 10; s++) {
+      random_state(mm.get(), md.get(), v, rng);
+      stampede::kern::forward(mv, v, 0, team);
+      std::vector<Real> dense(v.qM.at(0), v.qM.at(0) + nv * nv);  // tree pattern, lower triangle
+      std::vector<Real> inc(size), incinv(nv), ref(size), refinv(nv), x(nv, Real(0));
+      stampede::kern::tree_compact(inc.data(), dense.data(), mv);
+      stampede::kern::factor_ldl_compact(inc.data(), incinv.data(), mv);
+      // a few rows on chains: a random dof and some of its ancestors, weight like a contact's D
+      struct Row { int kmax; std::vector<Real> x; Real alpha; };
+      std::vector<Row> rows;
+      for (int r = 0; r < 4; r++) {
+        Row row{static_cast<int>(rng() % nv), std::vector<Real>(nv, Real(0)), Real(10 + 1000 * (u(rng) + 1))};
+        for (int k = row.kmax; k >= 0; k = model.dof_parentid[k])
+          if (k == row.kmax || rng() % 3) row.x[k] = Real(u(rng));
+        rows.push_back(row);
+      }
+      auto add = [&](const Row& row, Real sign) {
+        for (int i = 0; i < nv; i++)
+          for (int j = 0; j <= i; j++) dense[i * nv + j] += sign * row.alpha * row.x[i] * row.x[j];
+      };
+      auto compare = [&](const char* what) {
+        stampede::kern::tree_compact(ref.data(), dense.data(), mv);
+        stampede::kern::factor_ldl_compact(ref.data(), refinv.data(), mv);
+        // the values of L and D (the rows' padding holds the factor's scratch)
+        std::vector<int> at;
+        for (int i = 0; i < nv; i++) {
+          for (int a = 0; a < model.dof_ancnum[i]; a++) at.push_back(model.dof_treeadr[i] + a);
+          at.push_back(stampede::kern::tree_offdiag_size(mv) + i);
+        }
+        double err = 0, scale = 0;
+        for (int i : at) scale = std::max(scale, std::abs(double(ref[i])));
+        for (int i : at) err = std::max(err, std::abs(double(ref[i]) - double(inc[i])));
+        INFO(path << ", state " << s << ", " << what);
+        CHECK(err / scale < tol);
+      };
+      for (const Row& row : rows) {
+        add(row, Real(1));
+        x = row.x;
+        REQUIRE(stampede::kern::update_ldl_compact(inc.data(), incinv.data(), mv, x.data(), row.alpha, row.kmax));
+        for (Real xi : x) REQUIRE(xi == Real(0));  // the scratch is left zero
+        compare("after an update");
+      }
+      for (int r = 0; r < 3; r++) {  // downdates: rows leave again (the last one stays)
+        add(rows[r], Real(-1));
+        x = rows[r].x;
+        REQUIRE(stampede::kern::update_ldl_compact(inc.data(), incinv.data(), mv, x.data(), -rows[r].alpha, rows[r].kmax));
+        compare("after a downdate");
+      }
+      for (int i = 0; i < nv; i++) CHECK(incinv[i] == Real(1) / inc[stampede::kern::tree_offdiag_size(mv) + i]);
+    }
+  }
+  // a downdate that would make the matrix indefinite is refused
+  MjModelPtr mm(load_file(kRobots[1]));
+  Model<Real> model = compile_model<Real>(mm.get());
+  const auto& mv = model.view();
+  const int nv = model.nv;
+  std::vector<Real> dense(nv * nv, Real(0)), c(stampede::kern::tree_offdiag_size(mv) + nv), cinv(nv), x(nv, Real(0));
+  for (int i = 0; i < nv; i++) dense[i * nv + i] = 1;
+  stampede::kern::tree_compact(c.data(), dense.data(), mv);
+  stampede::kern::factor_ldl_compact(c.data(), cinv.data(), mv);
+  x[nv - 1] = 2;
+  CHECK_FALSE(stampede::kern::update_ldl_compact(c.data(), cinv.data(), mv, x.data(), Real(-1), nv - 1));
+  for (Real xi : x) CHECK(xi == Real(0));
+}
+
 // tree-sparse vs dense Hessian factor at random states; returns {tree solves, dense solves}
 template <class Real>
 void check_newton_tree(double tol) {
@@ -173,6 +257,11 @@ void check_continuation() {
 TEST_CASE("tree-sparse L'DL with ancestor lists equals the parent walk", "[solver_fast]") {
   check_ldl_fast<double>();
   check_ldl_fast<float>();
+}
+
+TEST_CASE("rank-one updates of the compact tree factor equal refactoring", "[solver_fast]") {
+  check_ldl_update<double>(1e-10);
+  check_ldl_update<float>(1e-3);
 }
 
 TEST_CASE("Newton on the tree-sparse Hessian matches the dense Cholesky path (double)", "[solver_fast]") {
