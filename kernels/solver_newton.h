@@ -106,6 +106,30 @@ SP_HD inline void solver_chol_factor(Real* mat, int n, Real mindiag) {
   }
 }
 
+// rank-one change of a factor from solver_chol_factor (lower triangle): L L' + x x' (down:
+// L L' - x x'); x is scratch. False when a diagonal would no longer be positive: the caller
+// refactors. (The classic update by plane rotations, column by column; MuJoCo's
+// mju_cholUpdate for its dense Newton path.)
+template <class Real>
+SP_HD inline bool solver_chol_update(Real* L, Real* x, int n, bool down) {
+  for (int k = 0; k < n; k++) {
+    Real xk = x[k];
+    if (xk == Real(0)) continue;
+    Real lkk = L[k * (n + 1)];
+    Real r2 = down ? lkk * lkk - xk * xk : lkk * lkk + xk * xk;
+    if (!(r2 > Real(0)) || !(lkk > Real(0))) return false;
+    Real r = col_sqrt(r2);
+    Real c = r / lkk, s = xk / lkk, cinv = 1 / c;
+    L[k * (n + 1)] = r;
+    for (int i = k + 1; i < n; i++) {
+      Real lik = (down ? L[i * n + k] - s * x[i] : L[i * n + k] + s * x[i]) * cinv;
+      L[i * n + k] = lik;
+      x[i] = c * x[i] - s * lik;
+    }
+  }
+  return true;
+}
+
 // res = (L L')^-1 vec
 template <class Real>
 SP_HD inline void solver_chol_solve(Real* res, const Real* L, const Real* vec, int n) {
@@ -415,10 +439,11 @@ SP_HD SP_NOINLINE void solver_hessian_tree(const sim::ModelView<Real>& m,
   factor_ldl_compact(L, d.solver_HDiagInv.at(w), m);
 }
 
-// the tree-path factor in solver_Hfactor after row i entered (sign +1) or left (sign -1) the
-// quadratic state: a rank-one change by D_i J_i J_i' on the chain of the row's columns, in
-// place of rebuilding and refactoring H (MuJoCo's incremental Newton update). False when a
-// pivot went non-positive: the factor is then unusable and the caller refactors.
+// the factor in solver_Hfactor after row i entered (sign +1) or left (sign -1) the quadratic
+// state: a rank-one change by D_i J_i J_i', in place of rebuilding and refactoring H (MuJoCo's
+// incremental Newton update). On the tree path the row's columns lie on one chain and only
+// that chain is touched; on the dense path the row is scaled by sqrt(D_i). False when a pivot
+// went non-positive: the factor is then unusable and the caller refactors.
 template <class Real>
 SP_HD inline bool solver_hessian_update_row(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
                                             int w, int i, Real sign) {
@@ -428,6 +453,12 @@ SP_HD inline bool solver_hessian_update_row(const sim::ModelView<Real>& m, const
   const Real* row = d.efc_J.at(w) + static_cast<long>(i) * nv;
   const int* cols = d.efc_Jind.at(w) + static_cast<long>(i) * nv;
   Real* x = d.solver_mv.at(w);  // scratch: M search is consumed once the step is taken
+  if (!d.solver_tree.at(w)[0]) {
+    Real scale = col_sqrt(d.efc_D.at(w)[i]);
+    for (int k = 0; k < nv; k++) x[k] = 0;
+    for (int k = 0; k < n; k++) x[cols[k]] = scale * row[cols[k]];
+    return solver_chol_update(d.solver_Hfactor.at(w), x, nv, sign < 0);
+  }
   int kmax = 0;
   for (int k = 0; k < n; k++) kmax = cols[k] > kmax ? cols[k] : kmax;
   for (int k = kmax; k >= 0; k = m.dof_parentid[k]) x[k] = 0;
@@ -914,9 +945,9 @@ SP_HD SP_NOINLINE void solve_newton_world(const sim::ModelView<Real>& m, const s
     for (int i = 0; i < nefc; i++) Jaref[i] += alpha * Jv[i];
 
     // the line search is done with efc_quad: it keeps the states before the update. H changes
-    // only where a row entered or left the quadratic state (cones: always). On the tree path
-    // a few such rows are rank-one changes of the factor; otherwise, or when a downdate loses
-    // positivity, H is rebuilt and refactored.
+    // only where a row entered or left the quadratic state (cones: always). A few such rows
+    // are rank-one changes of the factor; more, or a downdate that loses positivity, and H is
+    // rebuilt and refactored.
     Real* oldstate = d.efc_quad.at(w);
     const int* state = d.efc_state.at(w);
     for (int i = 0; i < nefc; i++) oldstate[i] = Real(state[i]);
@@ -928,7 +959,7 @@ SP_HD SP_NOINLINE void solve_newton_world(const sim::ModelView<Real>& m, const s
     if (m.opt.cone == sim::kConeElliptic) {
       solver_factor_h(m, d, w);
     } else if (nchange > 0) {
-      bool ok = tree && 4 * nchange <= nv;
+      bool ok = 4 * nchange <= nv;
       for (int i = 0; i < nefc && ok; i++) {
         bool now = state[i] == kStateQuadratic;
         if (now != was_quadratic(i)) ok = solver_hessian_update_row(m, d, w, i, now ? Real(1) : Real(-1));

@@ -1,11 +1,11 @@
 // tests/kernels/test_solver_fast.cpp — the CPU speed paths against the generic ones they replace:
 // - factor_ldl_fast / solve_ldl_fast (ancestor lists) vs factor_ldl / solve_ldl (parent walks):
 //   the same operations in the same order (equal up to fused multiply-adds);
-// - rank-one updates and downdates of the compact tree factor (update_ldl_compact, the Newton
-//   solver's incremental path) vs refactoring the changed matrix;
-// - the Newton solver's tree-sparse Hessian factor (updated in place as rows change state) vs
-//   its dense Cholesky refactored at each change (solve_newton_world with allow_tree = false):
-//   the same converged qacc;
+// - rank-one updates and downdates of the compact tree factor (update_ldl_compact) and of the
+//   dense Cholesky (solver_chol_update), the Newton solver's incremental paths, vs refactoring
+//   the changed matrix;
+// - the Newton solver's tree-sparse Hessian factor vs its dense Cholesky (solve_newton_world
+//   with allow_tree = false): the same converged qacc;
 // - a step that reuses the frames of the previous step (kinematics_current) vs one that
 //   recomputes them: bit-identical trajectories.
 #include <catch2/catch.hpp>
@@ -187,6 +187,52 @@ void check_ldl_update(double tol) {
   for (Real xi : x) CHECK(xi == Real(0));
 }
 
+// the dense path's rank-one updates (solver_chol_update) vs refactoring
+template <class Real>
+void check_chol_update(double tol) {
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (int n : {1, 5, 27, 60}) {
+    std::vector<Real> a(n * n, Real(0)), l, ref, x(n);
+    for (int k = 0; k < 2 * n; k++) {  // a = sum of outer products + identity: positive definite
+      std::vector<double> v(n);
+      for (double& e : v) e = u(rng);
+      for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) a[i * n + j] += Real(v[i] * v[j]);
+    }
+    for (int i = 0; i < n; i++) a[i * n + i] += 1;
+    l = a;
+    stampede::kern::constraint::solver_chol_factor(l.data(), n, Real(1e-15));
+    std::vector<std::vector<Real>> rows;
+    for (int r = 0; r < 3; r++) {
+      std::vector<Real> v(n, Real(0));
+      for (int i = 0; i < n; i++) v[i] = (rng() % 3) ? Real(30 * u(rng)) : Real(0);
+      rows.push_back(v);
+    }
+    auto change = [&](const std::vector<Real>& v, bool down) {
+      for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) a[i * n + j] += (down ? -1 : 1) * v[i] * v[j];
+      x = v;
+      REQUIRE(stampede::kern::constraint::solver_chol_update(l.data(), x.data(), n, down));
+      ref = a;
+      stampede::kern::constraint::solver_chol_factor(ref.data(), n, Real(1e-15));
+      double err = 0, scale = 0;
+      for (int i = 0; i < n; i++)
+        for (int j = 0; j <= i; j++) {
+          scale = std::max(scale, std::abs(double(ref[i * n + j])));
+          err = std::max(err, std::abs(double(ref[i * n + j]) - double(l[i * n + j])));
+        }
+      INFO("n " << n << (down ? ", downdate" : ", update"));
+      CHECK(err / scale < tol);
+    };
+    for (const auto& v : rows) change(v, false);
+    for (int r = 0; r < 2; r++) change(rows[r], true);
+  }
+  // a downdate past positive definiteness is refused
+  std::vector<Real> l = {Real(1)}, x = {Real(2)};
+  CHECK_FALSE(stampede::kern::constraint::solver_chol_update(l.data(), x.data(), 1, true));
+}
+
 // tree-sparse vs dense Hessian factor at random states; returns {tree solves, dense solves}
 template <class Real>
 void check_newton_tree(double tol) {
@@ -262,6 +308,11 @@ TEST_CASE("tree-sparse L'DL with ancestor lists equals the parent walk", "[solve
 TEST_CASE("rank-one updates of the compact tree factor equal refactoring", "[solver_fast]") {
   check_ldl_update<double>(1e-10);
   check_ldl_update<float>(1e-3);
+}
+
+TEST_CASE("rank-one updates of the dense Cholesky factor equal refactoring", "[solver_fast]") {
+  check_chol_update<double>(1e-10);
+  check_chol_update<float>(1e-3);
 }
 
 TEST_CASE("Newton on the tree-sparse Hessian matches the dense Cholesky path (double)", "[solver_fast]") {
