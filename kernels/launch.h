@@ -47,9 +47,8 @@ class ThreadPool {
 
   int size() const { return nthread_; }
 
-  // call fn(i, thread) for every i in [0, n), items handed out in contiguous chunks (a quarter
-  // of an even share: neighbouring worlds' per-world scalars share cache lines, and threads
-  // taking alternate worlds would pass those lines back and forth); blocks until done
+  // call fn(i, thread) for every i in [0, n), items handed out in contiguous chunks of
+  // decreasing length (work, below); blocks until done
   template <class F>
   void run(int n, F&& fn) {
     if (n <= 0) return;
@@ -59,7 +58,7 @@ class ThreadPool {
     }
     Job job;
     job.n = n;
-    job.chunk = std::max(1, n / (4 * nthread_));
+    job.nthread = nthread_;
     job.ctx = const_cast<void*>(static_cast<const void*>(&fn));
     using Fn = std::remove_reference_t<F>;
     job.call = [](void* ctx, int i, int thread) { (*static_cast<Fn*>(ctx))(i, thread); };
@@ -82,7 +81,7 @@ class ThreadPool {
  private:
   struct Job {
     int n = 0;
-    int chunk = 1;
+    int nthread = 1;
     std::atomic<int> next{0};
     void* ctx = nullptr;
     void (*call)(void*, int, int) = nullptr;
@@ -98,11 +97,18 @@ class ThreadPool {
 #endif
   }
 
+  // guided self-scheduling: each grab takes half an even share of what is left, so the
+  // chunks are long and contiguous at first (neighbouring worlds' per-world scalars share cache
+  // lines, and threads taking alternate worlds would pass those lines back and forth) and
+  // single worlds at the end (no thread idles for long while another finishes a big chunk)
   static void work(Job& job, int thread) {
-    const int chunk = job.chunk;
-    for (int b = job.next.fetch_add(chunk); b < job.n; b = job.next.fetch_add(chunk)) {
-      const int e = std::min(job.n, b + chunk);
+    int b = job.next.load();
+    while (b < job.n) {
+      const int c = std::max(1, (job.n - b) / (2 * job.nthread));
+      if (!job.next.compare_exchange_weak(b, b + c)) continue;  // b reloaded on failure
+      const int e = std::min(job.n, b + c);
       for (int i = b; i < e; ++i) job.call(job.ctx, i, thread);
+      b = job.next.load();
     }
   }
 
