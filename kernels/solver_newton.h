@@ -366,20 +366,15 @@ SP_HD SP_NOINLINE void solver_warmstart(const sim::ModelView<Real>& m, const sim
   }
 }
 
-// H = M + J' D J over quadratic rows (+ cone Hessians), factor into solver_Hfactor
-template <class Real>
-SP_HD SP_NOINLINE void solver_hessian(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
-                                 int w) {
-  int nv = m.nv, nefc = d.nefc.at(w)[0];
-  Real* H = d.solver_H.at(w);
-  const Real* qM = d.qM.at(w);
+// the terms of J' D J over the quadratic rows, each row over its nonzero columns (efc_Jind, in
+// increasing order): off(a, c, v) for H[a][c] += v with c < a, diag(a, v) for H[a][a] += v
+template <class Real, class Off, class Diag>
+SP_HD inline void solver_jdj_terms(const sim::ModelView<Real>& m, const sim::DataView<Real>& d, int w,
+                                   Off&& off, Diag&& diag) {
+  const int nv = m.nv, nefc = d.nefc.at(w)[0];
   const Real* J = d.efc_J.at(w);
   const Real* D = d.efc_D.at(w);
   const int* state = d.efc_state.at(w);
-  // J' D J, row by row over the nonzeros of each row (efc_Jind; lower triangle), then + M
-  for (int a = 0; a < nv; a++) {
-    for (int b = 0; b <= a; b++) H[a * nv + b] = 0;
-  }
   const int* nnz = d.efc_Jnnz.at(w);
   const int* ind = d.efc_Jind.at(w);
   for (int i = 0; i < nefc; i++) {
@@ -389,10 +384,25 @@ SP_HD SP_NOINLINE void solver_hessian(const sim::ModelView<Real>& m, const sim::
     for (int k = 0; k < nnz[i]; k++) {
       int a = cols[k];
       Real ja_d = row[a] * D[i];
-      Real* hrow = H + a * nv;
-      for (int l = 0; l <= k; l++) hrow[cols[l]] += ja_d * row[cols[l]];
+      for (int l = 0; l < k; l++) off(a, cols[l], ja_d * row[cols[l]]);
+      diag(a, ja_d * row[a]);
     }
   }
+}
+
+// H = M + J' D J over quadratic rows (+ cone Hessians), factor into solver_Hfactor
+template <class Real>
+SP_HD SP_NOINLINE void solver_hessian(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
+                                 int w) {
+  const int nv = m.nv;
+  Real* H = d.solver_H.at(w);
+  const Real* qM = d.qM.at(w);
+  // J' D J (lower triangle), then + M
+  for (int a = 0; a < nv; a++) {
+    for (int b = 0; b <= a; b++) H[a * nv + b] = 0;
+  }
+  solver_jdj_terms(m, d, w, [&](int a, int c, Real v) { H[a * nv + c] += v; },
+                   [&](int a, Real v) { H[a * nv + a] += v; });
   for (int a = 0; a < nv; a++) {
     for (int b = 0; b <= a; b++) H[a * nv + b] += qM[a * nv + b];
   }
@@ -415,27 +425,11 @@ SP_HD SP_NOINLINE void solver_hessian(const sim::ModelView<Real>& m, const sim::
 template <class Real>
 SP_HD SP_NOINLINE void solver_hessian_tree(const sim::ModelView<Real>& m,
                                            const sim::DataView<Real>& d, int w) {
-  int nv = m.nv, nefc = d.nefc.at(w)[0];
-  const Real* J = d.efc_J.at(w);
-  const Real* D = d.efc_D.at(w);
-  const int* state = d.efc_state.at(w);
-  const int* nnz = d.efc_Jnnz.at(w);
-  const int* ind = d.efc_Jind.at(w);
   Real* L = d.solver_Hfactor.at(w);
   Real* diag = L + tree_offdiag_size(m);
   tree_compact(L, d.qM.at(w), m);
-  for (int i = 0; i < nefc; i++) {
-    if (state[i] != kStateQuadratic) continue;
-    const Real* row = J + static_cast<long>(i) * nv;
-    const int* cols = ind + static_cast<long>(i) * nv;
-    for (int k = 0; k < nnz[i]; k++) {
-      int a = cols[k];
-      Real ja_d = row[a] * D[i];
-      Real* la = L + m.dof_treeadr[a];
-      for (int l = 0; l < k; l++) la[m.dof_ancnum[cols[l]]] += ja_d * row[cols[l]];
-      diag[a] += ja_d * row[a];
-    }
-  }
+  solver_jdj_terms(m, d, w, [&](int a, int c, Real v) { L[m.dof_treeadr[a] + m.dof_ancnum[c]] += v; },
+                   [&](int a, Real v) { diag[a] += v; });
   factor_ldl_compact(L, d.solver_HDiagInv.at(w), m);
 }
 

@@ -43,6 +43,25 @@ const char* const kModels[] = {MUJOCO_SAMPLES_DIR "/humanoid/humanoid.xml",
                                MUJOCO_SAMPLES_DIR "/humanoid/22_humanoids.xml",
                                STAMPEDE_ASSETS_DIR "/h1/h1.xml"};
 
+// the largest |ref[i] - got[i]| and the largest |ref[i]| over the indices `at`
+struct Diff {
+  double err = 0, scale = 0;
+};
+template <class Real>
+Diff max_diff(const Real* ref, const Real* got, const std::vector<int>& at) {
+  Diff d;
+  for (int i : at) {
+    d.scale = std::max(d.scale, std::abs(double(ref[i])));
+    d.err = std::max(d.err, std::abs(double(ref[i]) - double(got[i])));
+  }
+  return d;
+}
+std::vector<int> first(int n) {
+  std::vector<int> at(n);
+  for (int i = 0; i < n; i++) at[i] = i;
+  return at;
+}
+
 // a random state near the floor (contacts likely), as MuJoCo state; then copied into world 0
 template <class Real>
 void random_state(const mjModel* m, mjData* md, const stampede::sim::DataView<Real>& v, std::mt19937& rng) {
@@ -98,10 +117,8 @@ void check_ldl_fast() {
       stampede::kern::solve_ldl_fast(xb.data(), b.data(), db.data(), model.view());
       // the same operations in the same order; the compiler may fuse a multiply-add in one
       // loop and not in the other (vectorized gathers), so a few ulps apart
-      double scale = 0, err = 0;
-      for (int i = 0; i < nv; i++) scale = std::max(scale, std::abs(double(xa[i])));
-      for (int i = 0; i < nv; i++) err = std::max(err, std::abs(double(xa[i]) - double(xb[i])));
-      CHECK(err <= 64 * std::numeric_limits<Real>::epsilon() * (1 + scale));
+      Diff diff = max_diff(xa.data(), xb.data(), first(nv));
+      CHECK(diff.err <= 64 * std::numeric_limits<Real>::epsilon() * (1 + diff.scale));
     }
   }
 }
@@ -151,11 +168,9 @@ void check_ldl_update(double tol) {
           for (int a = 0; a < model.dof_ancnum[i]; a++) at.push_back(model.dof_treeadr[i] + a);
           at.push_back(stampede::kern::tree_offdiag_size(mv) + i);
         }
-        double err = 0, scale = 0;
-        for (int i : at) scale = std::max(scale, std::abs(double(ref[i])));
-        for (int i : at) err = std::max(err, std::abs(double(ref[i]) - double(inc[i])));
+        Diff diff = max_diff(ref.data(), inc.data(), at);
         INFO(path << ", state " << s << ", " << what);
-        CHECK(err / scale < tol);
+        CHECK(diff.err / diff.scale < tol);
       };
       for (const Row& row : rows) {
         add(row, Real(1));
@@ -216,14 +231,12 @@ void check_chol_update(double tol) {
       REQUIRE(stampede::kern::constraint::solver_chol_update(l.data(), x.data(), n, down));
       ref = a;
       stampede::kern::constraint::solver_chol_factor(ref.data(), n, Real(1e-15));
-      double err = 0, scale = 0;
+      std::vector<int> lower;  // the factor is the lower triangle
       for (int i = 0; i < n; i++)
-        for (int j = 0; j <= i; j++) {
-          scale = std::max(scale, std::abs(double(ref[i * n + j])));
-          err = std::max(err, std::abs(double(ref[i * n + j]) - double(l[i * n + j])));
-        }
+        for (int j = 0; j <= i; j++) lower.push_back(i * n + j);
+      Diff diff = max_diff(ref.data(), l.data(), lower);
       INFO("n " << n << (down ? ", downdate" : ", update"));
-      CHECK(err / scale < tol);
+      CHECK(diff.err / diff.scale < tol);
     };
     for (const auto& v : rows) change(v, false);
     for (int r = 0; r < 2; r++) change(rows[r], true);
@@ -258,11 +271,9 @@ void check_newton_tree(double tol) {
       stampede::kern::constraint::solve_newton_world(model.view(), v, 0, /*allow_tree=*/false);
       REQUIRE(v.solver_tree.at(0)[0] == 0);
       (used_tree ? tree : dense)++;
-      double scale = 0, err = 0;
-      for (int i = 0; i < nv; i++) scale = std::max(scale, std::abs(double(v.qacc.at(0)[i])));
-      for (int i = 0; i < nv; i++) err = std::max(err, std::abs(double(fast[i]) - double(v.qacc.at(0)[i])));
+      Diff diff = max_diff(v.qacc.at(0), fast.data(), first(nv));
       INFO(path << ", state " << s << ", nefc " << v.nefc.at(0)[0] << ", tree " << used_tree);
-      CHECK(err / (1 + scale) < tol);
+      CHECK(diff.err / (1 + diff.scale) < tol);
     }
   }
   WARN("Newton: " << tree << " solves on the tree-sparse factor, " << dense << " on the dense one");
