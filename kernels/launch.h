@@ -58,7 +58,6 @@ class ThreadPool {
     }
     Job job;
     job.n = n;
-    job.nthread = nthread_;
     job.ctx = const_cast<void*>(static_cast<const void*>(&fn));
     using Fn = std::remove_reference_t<F>;
     job.call = [](void* ctx, int i, int thread) { (*static_cast<Fn*>(ctx))(i, thread); };
@@ -81,7 +80,6 @@ class ThreadPool {
  private:
   struct Job {
     int n = 0;
-    int nthread = 1;
     std::atomic<int> next{0};
     void* ctx = nullptr;
     void (*call)(void*, int, int) = nullptr;
@@ -101,10 +99,10 @@ class ThreadPool {
   // chunks are long and contiguous at first (neighbouring worlds' per-world scalars share cache
   // lines, and threads taking alternate worlds would pass those lines back and forth) and
   // single worlds at the end (no thread idles for long while another finishes a big chunk)
-  static void work(Job& job, int thread) {
+  void work(Job& job, int thread) const {
     int b = job.next.load();
     while (b < job.n) {
-      const int c = std::max(1, (job.n - b) / (2 * job.nthread));
+      const int c = std::max(1, (job.n - b) / (2 * nthread_));
       if (!job.next.compare_exchange_weak(b, b + c)) continue;  // b reloaded on failure
       const int e = std::min(job.n, b + c);
       for (int i = b; i < e; ++i) job.call(job.ctx, i, thread);

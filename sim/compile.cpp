@@ -43,28 +43,6 @@ bool is_zero(const mjtNum* v, int n) {
 // geom g can take part in contacts at all
 bool collidable(const mjModel* m, int g) { return m->geom_contype[g] || m->geom_conaffinity[g]; }
 
-// some pair of geoms can collide (MuJoCo's broadphase filter: different weld bodies, not
-// parent-child unless filterparent is disabled, compatible contype/conaffinity), or npair > 0
-bool any_contact_possible(const mjModel* m) {
-  if (m->npair > 0) return true;
-  bool filterparent = !(m->opt.disableflags & mjDSBL_FILTERPARENT);
-  for (int g1 = 0; g1 < m->ngeom; ++g1) {
-    if (!collidable(m, g1)) continue;
-    for (int g2 = g1 + 1; g2 < m->ngeom; ++g2) {
-      if (!collidable(m, g2)) continue;
-      if (!((m->geom_contype[g1] & m->geom_conaffinity[g2]) ||
-            (m->geom_contype[g2] & m->geom_conaffinity[g1])))
-        continue;
-      int w1 = m->body_weldid[m->geom_bodyid[g1]], w2 = m->body_weldid[m->geom_bodyid[g2]];
-      if (w1 == w2) continue;
-      int p1 = m->body_weldid[m->body_parentid[w1]], p2 = m->body_weldid[m->body_parentid[w2]];
-      if (filterparent && w1 != 0 && w2 != 0 && (p1 == w2 || p2 == w1)) continue;
-      return true;
-    }
-  }
-  return false;
-}
-
 }  // namespace
 
 mjModel* load_mjcf(const std::string& path) {
@@ -186,6 +164,8 @@ std::vector<std::string> unsupported_features(const mjModel* m) {
 // MuJoCo's midphase order (by lower-type geom, then the other; the plain nested order for
 // single-geom bodies or with the midphase disabled). Body pairs without such geom pairs are
 // left out. The kernel keeps the state-dependent tests: bounding spheres, then narrowphase.
+namespace {
+
 struct StaticPairs {
   std::vector<int> bodypair;          // (b1, b2) per body pair
   std::vector<int> bodypair_geomadr;  // first geom pair of each body pair, then the total
@@ -250,6 +230,8 @@ StaticPairs static_collision_pairs(const mjModel* m) {
   }
   return out;
 }
+
+}  // namespace
 
 template <class Real>
 Model<Real> compile_model(const mjModel* m) {
@@ -481,7 +463,7 @@ Model<Real> compile_model(const mjModel* m) {
   for (int j = 0; j < nj; ++j) r.has_limits |= m->jnt_limited[j] ? 1 : 0;
   r.has_frictionloss = 0;
   for (int i = 0; i < nv; ++i) r.has_frictionloss |= m->dof_frictionloss[i] > 0 ? 1 : 0;
-  r.has_contacts = any_contact_possible(m) ? 1 : 0;
+  r.has_contacts = (r.npair > 0 || r.nbodypair > 0) ? 1 : 0;  // the static broadphase's verdict
   return r;
 }
 

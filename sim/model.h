@@ -247,7 +247,7 @@ struct ModelView {
   // flags derived at compile time
   int has_limits = 0;        // any jnt_limited (limit constraints possible)
   int has_frictionloss = 0;  // any dof_frictionloss > 0 (friction constraints possible)
-  int has_contacts = 0;      // any geom pair can collide (contact constraints possible)
+  int has_contacts = 0;      // an explicit pair or a static-broadphase pair exists (contacts possible)
 
   ModelOption<Real> opt;
   ModelStat<Real> stat;

@@ -43,6 +43,18 @@ const char* const kModels[] = {MUJOCO_SAMPLES_DIR "/humanoid/humanoid.xml",
                                MUJOCO_SAMPLES_DIR "/humanoid/22_humanoids.xml",
                                STAMPEDE_ASSETS_DIR "/h1/h1.xml"};
 
+// one model as MuJoCo and as ours in double or float, with one world of data
+template <class Real>
+struct Robot {
+  MjModelPtr mm;
+  MjDataPtr md;
+  Model<Real> model;
+  Data<Real> data;
+  explicit Robot(const char* path)
+      : mm(load_file(path)), md(mj_makeData(mm.get())), model(compile_model<Real>(mm.get())),
+        data(DataSizes::of(model.view(), 1, 1000, 4000)) {}
+};
+
 // the largest |ref[i] - got[i]| and the largest |ref[i]| over the indices `at`
 struct Diff {
   double err = 0, scale = 0;
@@ -94,10 +106,8 @@ void random_state(const mjModel* m, mjData* md, const stampede::sim::DataView<Re
 template <class Real>
 void check_ldl_fast() {
   for (const char* path : kRobots) {
-    MjModelPtr mm(load_file(path));
-    MjDataPtr md(mj_makeData(mm.get()));
-    Model<Real> model = compile_model<Real>(mm.get());
-    Data<Real> data(DataSizes::of(model.view(), 1, 1000, 4000));
+    Robot<Real> robot(path);
+    auto& [mm, md, model, data] = robot;
     const auto& v = data.view();
     const int nv = model.nv;
     std::mt19937 rng(7);
@@ -128,10 +138,8 @@ void check_ldl_fast() {
 template <class Real>
 void check_ldl_update(double tol) {
   for (const char* path : kRobots) {
-    MjModelPtr mm(load_file(path));
-    MjDataPtr md(mj_makeData(mm.get()));
-    Model<Real> model = compile_model<Real>(mm.get());
-    Data<Real> data(DataSizes::of(model.view(), 1, 1000, 4000));
+    Robot<Real> robot(path);
+    auto& [mm, md, model, data] = robot;
     const auto& v = data.view();
     const auto& mv = model.view();
     const int nv = model.nv;
@@ -251,10 +259,8 @@ template <class Real>
 void check_newton_tree(double tol) {
   int tree = 0, dense = 0;
   for (const char* path : kModels) {
-    MjModelPtr mm(load_file(path));
-    MjDataPtr md(mj_makeData(mm.get()));
-    Model<Real> model = compile_model<Real>(mm.get());
-    Data<Real> data(DataSizes::of(model.view(), 1, 1000, 4000));
+    Robot<Real> robot(path);
+    auto& [mm, md, model, data] = robot;
     const auto& v = data.view();
     const int nv = model.nv;
     std::mt19937 rng(11);
