@@ -156,6 +156,9 @@ struct ModelStat {
   X(int, dof_ancadr, nv)              /* first index into dof_ancestor (nv) */ \
   X(int, dof_treeadr, nv)             /* first value of the dof's row in compact tree matrices, \
                                          rows padded to multiples of 8 (kernels/inertia.inl) (nv) */ \
+  X(int, dof_ancmask, nv)             /* ancestor dofs as a bitmask (bit j: dof j), nv <= 32 \
+                                         only, else 0: the SIMD solves' lane masks (nv) */ \
+  X(int, dof_descmask, nv)            /* descendant dofs as a bitmask, likewise (nv) */ \
   X(int, dof_ancestor, nv * nv)       /* ancestor dofs of each dof, root first: the columns of \
                                          its row of qM below the diagonal (first sum(ancnum)) */ \
   X(Real, dof_armature, nv)           /* rotor inertia added to M's diagonal (kg m^2 or kg) (nv) */ \

@@ -1,6 +1,8 @@
 // tests/kernels/test_solver_fast.cpp — the CPU speed paths against the generic ones they replace:
-// - factor_ldl_fast / solve_ldl_fast (ancestor lists) vs factor_ldl / solve_ldl (parent walks):
-//   the same operations in the same order (equal up to fused multiply-adds);
+// - factor_ldl_fast / solve_ldl_fast (ancestor lists) and factor_ldl_compact /
+//   solve_ldl_compact (compact rows) vs factor_ldl / solve_ldl (parent walks): the same
+//   operations in the same order (equal up to fused multiply-adds), except the float solves'
+//   AVX-512 path (nv <= 32), which sums the second pass by columns: a few ulps apart;
 // - rank-one updates and downdates of the compact tree factor (update_ldl_compact) and of the
 //   dense Cholesky (solver_chol_update), the Newton solver's incremental paths, vs refactoring
 //   the changed matrix;
@@ -128,6 +130,16 @@ void check_ldl_fast() {
       // the same operations in the same order; the compiler may fuse a multiply-add in one
       // loop and not in the other (vectorized gathers), so a few ulps apart
       Diff diff = max_diff(xa.data(), xb.data(), first(nv));
+      CHECK(diff.err <= 64 * std::numeric_limits<Real>::epsilon() * (1 + diff.scale));
+      // the compact storage's factor and solve (the Newton Hessian's): the same values
+      std::vector<Real> c(stampede::kern::tree_offdiag_size(model.view()) + nv), dc(nv), xc(nv);
+      stampede::kern::tree_compact(c.data(), v.qM.at(0), model.view());
+      stampede::kern::factor_ldl_compact(c.data(), dc.data(), model.view());
+      for (int i = 0; i < nv; i++) xc[i] = xb[i] = Real(u(rng)) * (i % 4 == 1 ? Real(0) : Real(1));
+      xa = xb;
+      stampede::kern::solve_ldl(xa.data(), a.data(), da.data(), model.dof_parentid, nv);
+      stampede::kern::solve_ldl_compact(xc.data(), c.data(), dc.data(), model.view());
+      diff = max_diff(xa.data(), xc.data(), first(nv));
       CHECK(diff.err <= 64 * std::numeric_limits<Real>::epsilon() * (1 + diff.scale));
     }
   }
