@@ -47,6 +47,15 @@ SP_INLINE __m512 lane(__m512 lo, __m512 hi, int k) {
                 : _mm512_maskz_permutexvar_ps(0xFFFF, _mm512_set1_epi32(k - 16), hi);
 }
 
+// the sum of the 16 lanes (_mm512_reduce_add_ps trips g++ 12's uninitialized warning)
+SP_INLINE float hsum(__m512 v) {
+  __m256 a = _mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xFF, v, 0), _mm512_maskz_extractf32x8_ps(0xFF, v, 1));
+  __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  b = _mm_add_ps(b, _mm_movehl_ps(b, b));
+  b = _mm_add_ss(b, _mm_movehdup_ps(b));
+  return _mm_cvtss_f32(b);
+}
+
 // the second pass and the store: x = L^-1 (D^-1 x), column i of L gathered at base + i
 // (base: the index of L(j, 0)'s column origin per lane j, int32 offsets into l)
 SP_INLINE void solve_columns(float* x, __m512 xl, __m512 xh, const float* l, __m512i base_lo, __m512i base_hi,
@@ -151,6 +160,52 @@ inline void solve_ldl_dense(float* x, const float* ld, const float* diaginv, con
   int cols[32];
   for (int i = 0; i < nv; ++i) cols[i] = i;
   solve_columns(x, xl, xh, ld, base_lo, base_hi, cols, diaginv, m);
+}
+
+// res = M v, M symmetric with the tree pattern in dense row-major storage (qM: lower
+// triangle): row i's lanes are its ancestors; res takes M(i, :) v[i] as a column and the row's
+// dot product with v at lane i
+inline void mul_tree_dense(float* res, const float* qM, const float* v, const ModelView<float>& m) {
+  const int nv = m.nv;
+  const uint32_t all = first_n(nv);
+  const __m512 vl = _mm512_maskz_loadu_ps(lo16(all), v);
+  const __m512 vh = _mm512_maskz_loadu_ps(hi16(all), v + 16);
+  __m512 cl = _mm512_setzero_ps(), ch = _mm512_setzero_ps();  // sum of columns
+  __m512 dl = _mm512_setzero_ps(), dh = _mm512_setzero_ps();  // row dot products, diagonal
+  for (int i = 0; i < nv; ++i) {
+    const float* row = qM + i * nv;
+    uint32_t anc = static_cast<uint32_t>(m.dof_ancmask[i]);
+    __m512 rl = _mm512_maskz_loadu_ps(lo16(anc), row);
+    __m512 rh = _mm512_maskz_loadu_ps(hi16(anc), row + 16);
+    __m512 vi = lane(vl, vh, i);
+    cl = _mm512_fmadd_ps(rl, vi, cl);
+    ch = _mm512_fmadd_ps(rh, vi, ch);
+    float s = hsum(_mm512_fmadd_ps(rh, vh, _mm512_mul_ps(rl, vl))) + row[i] * v[i];
+    if (i < 16) {
+      dl = _mm512_mask_mov_ps(dl, static_cast<__mmask16>(1u << i), _mm512_set1_ps(s));
+    } else {
+      dh = _mm512_mask_mov_ps(dh, static_cast<__mmask16>(1u << (i - 16)), _mm512_set1_ps(s));
+    }
+  }
+  _mm512_mask_storeu_ps(res, lo16(all), _mm512_add_ps(cl, dl));
+  _mm512_mask_storeu_ps(res + 16, hi16(all), _mm512_add_ps(ch, dh));
+}
+
+// the nonzero columns of a dense row of J (nv <= 32) as a bitmask
+inline uint32_t nonzero_mask(const float* row, int nv) {
+  const uint32_t all = first_n(nv);
+  __mmask16 lo = _mm512_mask_cmp_ps_mask(lo16(all), _mm512_maskz_loadu_ps(lo16(all), row), _mm512_setzero_ps(), _CMP_NEQ_UQ);
+  __mmask16 hi = _mm512_mask_cmp_ps_mask(hi16(all), _mm512_maskz_loadu_ps(hi16(all), row + 16), _mm512_setzero_ps(), _CMP_NEQ_UQ);
+  return static_cast<uint32_t>(lo) | (static_cast<uint32_t>(hi) << 16);
+}
+
+// the set bits of mask as increasing indices; returns their count
+inline int mask_indices(int* out, uint32_t mask) {
+  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  int nlo = __builtin_popcount(mask & 0xFFFFu);
+  _mm512_mask_compressstoreu_epi32(out, lo16(mask), iota);
+  _mm512_mask_compressstoreu_epi32(out + nlo, hi16(mask), _mm512_add_epi32(iota, _mm512_set1_epi32(16)));
+  return __builtin_popcount(mask);
 }
 
 }  // namespace avx512

@@ -31,6 +31,11 @@ namespace stampede::kern::constraint {
 template <class Real>
 SP_HD inline void solver_mul_m(Real* res, const Real* qM, const Real* v, const sim::ModelView<Real>& m) {
   const int nv = m.nv;
+#if SP_SOLVE_AVX512
+  if constexpr (std::is_same_v<Real, float>) {
+    if (nv <= 32) return avx512::mul_tree_dense(res, qM, v, m);
+  }
+#endif
   for (int i = 0; i < nv; i++) res[i] = qM[static_cast<long>(i) * (nv + 1)] * v[i];
   for (int i = 0; i < nv; i++) {
     const Real* row = qM + static_cast<long>(i) * nv;
@@ -55,6 +60,23 @@ SP_HD inline bool solver_sparsity(const sim::ModelView<Real>& m, const sim::Data
   int* nnz = d.efc_Jnnz.at(w);
   int* ind = d.efc_Jind.at(w);
   bool tree = true;
+#if SP_SOLVE_AVX512
+  if constexpr (std::is_same_v<Real, float>) {
+    if (nv <= 32) {
+      // a chain: every column is the deepest one or one of its ancestors
+      for (int i = 0; i < nefc; i++) {
+        uint32_t cols = avx512::nonzero_mask(J + static_cast<long>(i) * nv, nv);
+        nnz[i] = avx512::mask_indices(ind + static_cast<long>(i) * nv, cols);
+        if (cols) {
+          int deepest = 31 - __builtin_clz(cols);
+          uint32_t chain = static_cast<uint32_t>(m.dof_ancmask[deepest]) | (1u << deepest);
+          if (cols & ~chain) tree = false;
+        }
+      }
+      return tree;
+    }
+  }
+#endif
   for (int i = 0; i < nefc; i++) {
     const Real* row = J + static_cast<long>(i) * nv;
     int* cols = ind + static_cast<long>(i) * nv;
@@ -455,7 +477,7 @@ SP_HD inline bool solver_hessian_update_row(const sim::ModelView<Real>& m, const
   }
   int kmax = 0;
   for (int k = 0; k < n; k++) kmax = cols[k] > kmax ? cols[k] : kmax;
-  for (int k = kmax; k >= 0; k = m.dof_parentid[k]) x[k] = 0;
+  for (int k = 0; k < nv; k++) x[k] = 0;  // (only the chain need be: a walk costs more)
   for (int k = 0; k < n; k++) x[cols[k]] = row[cols[k]];
   return update_ldl_compact(d.solver_Hfactor.at(w), d.solver_HDiagInv.at(w), m, x,
                             sign * d.efc_D.at(w)[i], kmax);

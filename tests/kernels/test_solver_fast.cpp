@@ -2,7 +2,8 @@
 // - factor_ldl_fast / solve_ldl_fast (ancestor lists) and factor_ldl_compact /
 //   solve_ldl_compact (compact rows) vs factor_ldl / solve_ldl (parent walks): the same
 //   operations in the same order (equal up to fused multiply-adds), except the float solves'
-//   AVX-512 path (nv <= 32), which sums the second pass by columns: a few ulps apart;
+//   AVX-512 path (nv <= 32), which sums the second pass by columns: a few ulps apart; and
+//   the Newton solver's M v on the tree pattern vs the full matrix's product;
 // - rank-one updates and downdates of the compact tree factor (update_ldl_compact) and of the
 //   dense Cholesky (solver_chol_update), the Newton solver's incremental paths, vs refactoring
 //   the changed matrix;
@@ -140,6 +141,14 @@ void check_ldl_fast() {
       stampede::kern::solve_ldl(xa.data(), a.data(), da.data(), model.dof_parentid, nv);
       stampede::kern::solve_ldl_compact(xc.data(), c.data(), dc.data(), model.view());
       diff = max_diff(xa.data(), xc.data(), first(nv));
+      CHECK(diff.err <= 64 * std::numeric_limits<Real>::epsilon() * (1 + diff.scale));
+      // M v on the tree pattern (the solver's, AVX-512 for float) vs the full matrix's product
+      std::vector<Real> full(nv * nv), mv_tree(nv), mv_full(nv, Real(0));
+      stampede::kern::expand_tree_matrix(full.data(), v.qM.at(0), model.dof_parentid, nv);
+      stampede::kern::constraint::solver_mul_m(mv_tree.data(), v.qM.at(0), xb.data(), model.view());
+      for (int i = 0; i < nv; i++)
+        for (int j = 0; j < nv; j++) mv_full[i] += full[i * nv + j] * xb[j];
+      diff = max_diff(mv_full.data(), mv_tree.data(), first(nv));
       CHECK(diff.err <= 64 * std::numeric_limits<Real>::epsilon() * (1 + diff.scale));
     }
   }
