@@ -17,6 +17,9 @@
 // dist >= margin (includemargin) is kept but excluded from the solver (efc_address -1).
 #pragma once
 
+#include <cstdint>
+#include <type_traits>
+
 #include "kernels/collision_narrowphase.h"
 #include "sim/data.h"
 
@@ -227,6 +230,45 @@ SP_HD inline bool collision_body_far(const sim::ModelView<Real>& m, const Real* 
   return dot3(dif, dif) > bound * bound;
 }
 
+#if SP_HOST_AVX512
+// collision_body_far for the 16 body pairs from k0 on (fewer at the end) in one pass: bit j
+// set when pair k0 + j may touch (the scalar test's operations, lane by lane)
+inline uint32_t collision_bodypairs_near16(const sim::ModelView<float>& m, const float* xpos, int k0) {
+  const int n = m.nbodypair - k0 < 16 ? m.nbodypair - k0 : 16;
+  const __mmask16 valid = static_cast<__mmask16>((1u << n) - 1u);
+  const uint32_t words = n >= 16 ? 0xFFFFFFFFu : (1u << (2 * n)) - 1u;
+  const int* bp = m.bodypair_body + 2 * k0;
+  __m512i lo = _mm512_maskz_loadu_epi32(static_cast<__mmask16>(words & 0xFFFFu), bp);
+  __m512i hi = _mm512_maskz_loadu_epi32(static_cast<__mmask16>(words >> 16), bp + 16);
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  __m512i b1 = _mm512_permutex2var_epi32(lo, even, hi), b2 = _mm512_permutex2var_epi32(lo, odd, hi);
+  const __m512 zero = _mm512_setzero_ps();
+  __m512 r1 = _mm512_mask_i32gather_ps(zero, valid, b1, m.body_rbound, 4);
+  __m512 r2 = _mm512_mask_i32gather_ps(zero, valid, b2, m.body_rbound, 4);
+  __m512 g1 = _mm512_mask_i32gather_ps(zero, valid, b1, m.body_margin_gap, 4);
+  __m512 g2 = _mm512_mask_i32gather_ps(zero, valid, b2, m.body_margin_gap, 4);
+  if (m.opt.enableflags & sim::kEnblOverride) {
+    g1 = _mm512_maskz_max_ps(0xFFFF, g1, _mm512_set1_ps(m.opt.o_margin));  // (maskz: see lane() in inertia.inl)
+    g2 = _mm512_maskz_max_ps(0xFFFF, g2, _mm512_set1_ps(m.opt.o_margin));
+  }
+  __m512 bound = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r1, r2), g1), g2);
+  __mmask16 unbounded = _mm512_cmp_ps_mask(bound, _mm512_set1_ps(ColConst<float>::maxval), _CMP_GE_OQ);
+  bound = _mm512_fmadd_ps(_mm512_set1_ps(1e-6f), bound, bound);
+  const __m512i three = _mm512_set1_epi32(3);
+  __m512i i1 = _mm512_mullo_epi32(b1, three), i2 = _mm512_mullo_epi32(b2, three);
+  __m512 dist2 = zero;
+  for (int c = 0; c < 3; ++c) {
+    __m512 p1 = _mm512_mask_i32gather_ps(zero, valid, i1, xpos + c, 4);
+    __m512 p2 = _mm512_mask_i32gather_ps(zero, valid, i2, xpos + c, 4);
+    __m512 dif = _mm512_sub_ps(p1, p2);
+    dist2 = _mm512_fmadd_ps(dif, dif, dist2);
+  }
+  __mmask16 far = _mm512_cmp_ps_mask(dist2, _mm512_mul_ps(bound, bound), _CMP_GT_OQ);
+  return static_cast<uint32_t>(valid & ~(far & ~unbounded));
+}
+#endif
+
 // all contacts of world w: the model's static broadphase (body pairs that MuJoCo's filters
 // let through whatever the state, with their geom pairs in midphase order: sim/compile.cpp,
 // static_collision_pairs), then bounding spheres and narrowphase; explicit pairs in signature
@@ -242,6 +284,7 @@ SP_HD SP_NOINLINE void collision_world(const sim::ModelView<Real>& m, const sim:
 
   const Real* xpos = d.xpos.at(w);
   int pairadr = 0;
+  [[maybe_unused]] uint32_t near = 0;  // the AVX-512 path's body-pair test, 16 pairs at a time
   for (int k = 0; k < m.nbodypair; k++) {
     const int b1 = m.bodypair_body[2 * k], b2 = m.bodypair_body[2 * k + 1];
     const int sig = (b1 << 16) + b2;
@@ -249,9 +292,17 @@ SP_HD SP_NOINLINE void collision_world(const sim::ModelView<Real>& m, const sim:
     for (; pairadr < m.npair && m.pair_signature[pairadr] <= sig; pairadr++) {
       collide_pair(m, d, w, m.pair_geom1[pairadr], m.pair_geom2[pairadr], pairadr);
     }
-    Real r1, g1;
-    body_bound(m, b1, &r1, &g1);
-    if (collision_body_far(m, xpos, b1, r1, g1, b2)) continue;
+#if SP_HOST_AVX512
+    if constexpr (std::is_same_v<Real, float>) {
+      if ((k & 15) == 0) near = collision_bodypairs_near16(m, xpos, k);
+      if (!((near >> (k & 15)) & 1u)) continue;
+    } else
+#endif
+    {
+      Real r1, g1;
+      body_bound(m, b1, &r1, &g1);
+      if (collision_body_far(m, xpos, b1, r1, g1, b2)) continue;
+    }
     for (int j = m.bodypair_geomadr[k]; j < m.bodypair_geomadr[k + 1]; j++) {
       collide_pair(m, d, w, m.geompair_geom[2 * j], m.geompair_geom[2 * j + 1], -1);
     }

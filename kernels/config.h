@@ -27,6 +27,15 @@
 #define SP_ON_DEVICE 0
 #endif
 
+// AVX-512 paths of some float kernels on the host (built with -march=native on such a CPU);
+// CUDA and other CPUs take the portable loops, which stay the reference
+#if defined(__AVX512F__) && !defined(__CUDA_ARCH__)
+#include <immintrin.h>
+#define SP_HOST_AVX512 1
+#else
+#define SP_HOST_AVX512 0
+#endif
+
 namespace stampede::kern {
 
 // bits of Data::warning_flags (per world). Kernels never throw: they set these and the host

@@ -15,18 +15,9 @@
 #include "kernels/spatial.h"
 #include "kernels/views.h"
 
-// the float solves have an AVX-512 path on the host (models with nv <= 32: x lives in two
-// registers); CUDA and other CPUs take the portable loops
-#if defined(__AVX512F__) && !defined(__CUDA_ARCH__)
-#include <immintrin.h>
-#define SP_SOLVE_AVX512 1
-#else
-#define SP_SOLVE_AVX512 0
-#endif
-
 namespace stampede::kern {
 
-#if SP_SOLVE_AVX512
+#if SP_HOST_AVX512
 // Triangular solves with the factor's L (unit lower, tree pattern) for nv <= 32, float: x is
 // held in two 16-lane registers. The first pass (x -= L' x, leaves first) subtracts each dense
 // row L(k, :) times the broadcast x[k]; the second (x -= L x, root first) subtracts each dense
@@ -279,7 +270,7 @@ SP_HD void solve_ldl(Real* x, const Real* ld, const Real* diaginv, const int* do
 template <class Real>
 SP_HD void factor_ldl_fast(Real* mat, Real* diaginv, const ModelView<Real>& m) {
   const int nv = m.nv;
-#if SP_SOLVE_AVX512
+#if SP_HOST_AVX512
   if constexpr (std::is_same_v<Real, float>) {
     if (nv <= 32) return avx512::factor_ldl_dense(mat, diaginv, m);
   }
@@ -307,7 +298,7 @@ SP_HD void factor_ldl_fast(Real* mat, Real* diaginv, const ModelView<Real>& m) {
 template <class Real>
 SP_HD void solve_ldl_fast(Real* x, const Real* ld, const Real* diaginv, const ModelView<Real>& m) {
   const int nv = m.nv;
-#if SP_SOLVE_AVX512
+#if SP_HOST_AVX512
   if constexpr (std::is_same_v<Real, float>) {
     if (nv <= 32) return avx512::solve_ldl_dense(x, ld, diaginv, m);
   }
@@ -416,7 +407,7 @@ SP_HD bool update_ldl_compact(Real* c, Real* diaginv, const ModelView<Real>& m, 
 template <class Real>
 SP_HD void solve_ldl_compact(Real* x, const Real* c, const Real* diaginv, const ModelView<Real>& m) {
   const int nv = m.nv;
-#if SP_SOLVE_AVX512
+#if SP_HOST_AVX512
   if constexpr (std::is_same_v<Real, float>) {
     if (nv <= 32) return avx512::solve_ldl_compact(x, c, diaginv, m);
   }

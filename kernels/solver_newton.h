@@ -31,7 +31,7 @@ namespace stampede::kern::constraint {
 template <class Real>
 SP_HD inline void solver_mul_m(Real* res, const Real* qM, const Real* v, const sim::ModelView<Real>& m) {
   const int nv = m.nv;
-#if SP_SOLVE_AVX512
+#if SP_HOST_AVX512
   if constexpr (std::is_same_v<Real, float>) {
     if (nv <= 32) return avx512::mul_tree_dense(res, qM, v, m);
   }
@@ -60,7 +60,7 @@ SP_HD inline bool solver_sparsity(const sim::ModelView<Real>& m, const sim::Data
   int* nnz = d.efc_Jnnz.at(w);
   int* ind = d.efc_Jind.at(w);
   bool tree = true;
-#if SP_SOLVE_AVX512
+#if SP_HOST_AVX512
   if constexpr (std::is_same_v<Real, float>) {
     if (nv <= 32) {
       // a chain: every column is the deepest one or one of its ancestors
