@@ -33,11 +33,13 @@ inline Activation parse_activation(const std::string& name) {
   throw std::invalid_argument("unknown activation '" + name + "' (expected elu, tanh or relu)");
 }
 
-// y = act(x), elementwise (ELU with alpha = 1)
+// y = act(x), elementwise (ELU with alpha = 1). ELU as max(x, 0) + (exp(min(x, 0)) - 1), the
+// same values as the select of the definition: Eigen 3.4 does not vectorize select(), and its
+// per-element libm expf was a tenth of a CPU training run
 template <class S>
 void activation_forward(Activation a, const MatR<S>& x, MatR<S>& y) {
   switch (a) {
-    case Activation::elu: y = (x.array() > S(0)).select(x.array(), x.array().exp() - S(1)); break;
+    case Activation::elu: y = x.array().max(S(0)) + (x.array().min(S(0)).exp() - S(1)); break;
     case Activation::tanh: y = x.array().tanh(); break;
     case Activation::relu: y = x.array().max(S(0)); break;
   }
@@ -47,8 +49,8 @@ void activation_forward(Activation a, const MatR<S>& x, MatR<S>& y) {
 template <class S>
 void activation_backward(Activation a, const MatR<S>& x, const MatR<S>& y, MatR<S>& grad) {
   switch (a) {
-    // ELU' = 1 for x > 0, exp(x) = y + 1 otherwise
-    case Activation::elu: grad.array() *= (x.array() > S(0)).select(S(1), y.array() + S(1)); break;
+    // ELU' = 1 for x > 0, exp(x) = y + 1 otherwise: min(y, 0) + 1 (y > 0 exactly where x > 0)
+    case Activation::elu: grad.array() *= y.array().min(S(0)) + S(1); break;
     // tanh' = 1 - tanh^2
     case Activation::tanh: grad.array() *= S(1) - y.array().square(); break;
     // ReLU' = 1 for x > 0, else 0
