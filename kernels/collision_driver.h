@@ -21,6 +21,7 @@
 #include <type_traits>
 
 #include "kernels/collision_narrowphase.h"
+#include "kernels/simd_avx512.h"
 #include "sim/data.h"
 
 namespace stampede::kern::constraint {
@@ -234,12 +235,15 @@ SP_HD inline bool collision_body_far(const sim::ModelView<Real>& m, const Real* 
 // collision_body_far for the 16 body pairs from k0 on (fewer at the end) in one pass: bit j
 // set when pair k0 + j may touch (the scalar test's operations, lane by lane)
 inline uint32_t collision_bodypairs_near16(const sim::ModelView<float>& m, const float* xpos, int k0) {
+  using avx512::first_n;
+  using avx512::hi16;
+  using avx512::lo16;
   const int n = m.nbodypair - k0 < 16 ? m.nbodypair - k0 : 16;
-  const __mmask16 valid = static_cast<__mmask16>((1u << n) - 1u);
-  const uint32_t words = n >= 16 ? 0xFFFFFFFFu : (1u << (2 * n)) - 1u;
+  const __mmask16 valid = lo16(first_n(n));
+  const uint32_t words = first_n(2 * n);  // the pairs' (b1, b2) ints
   const int* bp = m.bodypair_body + 2 * k0;
-  __m512i lo = _mm512_maskz_loadu_epi32(static_cast<__mmask16>(words & 0xFFFFu), bp);
-  __m512i hi = _mm512_maskz_loadu_epi32(static_cast<__mmask16>(words >> 16), bp + 16);
+  __m512i lo = _mm512_maskz_loadu_epi32(lo16(words), bp);
+  __m512i hi = _mm512_maskz_loadu_epi32(hi16(words), bp + 16);
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   __m512i b1 = _mm512_permutex2var_epi32(lo, even, hi), b2 = _mm512_permutex2var_epi32(lo, odd, hi);
@@ -249,7 +253,7 @@ inline uint32_t collision_bodypairs_near16(const sim::ModelView<float>& m, const
   __m512 g1 = _mm512_mask_i32gather_ps(zero, valid, b1, m.body_margin_gap, 4);
   __m512 g2 = _mm512_mask_i32gather_ps(zero, valid, b2, m.body_margin_gap, 4);
   if (m.opt.enableflags & sim::kEnblOverride) {
-    g1 = _mm512_maskz_max_ps(0xFFFF, g1, _mm512_set1_ps(m.opt.o_margin));  // (maskz: see lane() in inertia.inl)
+    g1 = _mm512_maskz_max_ps(0xFFFF, g1, _mm512_set1_ps(m.opt.o_margin));  // (maskz: see lane() in simd_avx512.h)
     g2 = _mm512_maskz_max_ps(0xFFFF, g2, _mm512_set1_ps(m.opt.o_margin));
   }
   __m512 bound = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r1, r2), g1), g2);

@@ -12,45 +12,29 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "kernels/simd_avx512.h"
 #include "kernels/spatial.h"
 #include "kernels/views.h"
 
 namespace stampede::kern {
 
 #if SP_HOST_AVX512
-// Triangular solves with the factor's L (unit lower, tree pattern) for nv <= 32, float: x is
-// held in two 16-lane registers. The first pass (x -= L' x, leaves first) subtracts each dense
-// row L(k, :) times the broadcast x[k]; the second (x -= L x, root first) subtracts each dense
-// column L(:, i) times x[i], the column gathered from the factor's storage. Every value takes
-// the same updates as in the scalar loops; the second pass sums them column by column instead
-// of row by row (rounding differs, tests/kernels/test_solver_fast.cpp compares). Lanes come
-// from the dof_ancmask / dof_descmask bitmasks. About 2.5x faster than the scalar loops on
-// H1 (nv 25): they were bound by dependent index loads and short, data-dependent loops.
+// Triangular solves with the factor's L (unit lower, tree pattern) for nv <= sim::kMaskDofs,
+// float: x is held in two 16-lane registers. The first pass (x -= L' x, leaves first)
+// subtracts each dense row L(k, :) times the broadcast x[k]; the second (x -= L x, root first)
+// subtracts each dense column L(:, i) times x[i], the column gathered from the factor's
+// storage. Every value takes the same updates as in the scalar loops; the second pass sums
+// them column by column instead of row by row (rounding differs,
+// tests/kernels/test_solver_fast.cpp compares). Lanes come from the dof_ancmask /
+// dof_descmask bitmasks. About 2.5x faster than the scalar loops on H1 (nv 25): they were
+// bound by dependent index loads and short, data-dependent loops.
 namespace avx512 {
 
-SP_INLINE __mmask16 lo16(uint32_t mask) { return static_cast<__mmask16>(mask & 0xFFFFu); }
-SP_INLINE __mmask16 hi16(uint32_t mask) { return static_cast<__mmask16>(mask >> 16); }
-SP_INLINE uint32_t first_n(int n) { return n >= 32 ? 0xFFFFFFFFu : (1u << n) - 1u; }
-// x[k], broadcast, from the register pair (lo, hi) (the zero-masked form: g++ 12 warns that
-// the plain one's undefined pass-through may be used uninitialized)
-SP_INLINE __m512 lane(__m512 lo, __m512 hi, int k) {
-  return k < 16 ? _mm512_maskz_permutexvar_ps(0xFFFF, _mm512_set1_epi32(k), lo)
-                : _mm512_maskz_permutexvar_ps(0xFFFF, _mm512_set1_epi32(k - 16), hi);
-}
-
-// the sum of the 16 lanes (_mm512_reduce_add_ps trips g++ 12's uninitialized warning)
-SP_INLINE float hsum(__m512 v) {
-  __m256 a = _mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xFF, v, 0), _mm512_maskz_extractf32x8_ps(0xFF, v, 1));
-  __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-  b = _mm_add_ps(b, _mm_movehl_ps(b, b));
-  b = _mm_add_ss(b, _mm_movehdup_ps(b));
-  return _mm_cvtss_f32(b);
-}
-
-// the second pass and the store: x = L^-1 (D^-1 x), column i of L gathered at base + i
-// (base: the index of L(j, 0)'s column origin per lane j, int32 offsets into l)
+// the second pass and the store: x = L^-1 (D^-1 x); L(j, i) is l[base_j + col_offset(i)],
+// base_j per lane j in (base_lo, base_hi)
+template <class ColOffset>
 SP_INLINE void solve_columns(float* x, __m512 xl, __m512 xh, const float* l, __m512i base_lo, __m512i base_hi,
-                             const int* col_offset, const float* diaginv, const ModelView<float>& m) {
+                             ColOffset col_offset, const float* diaginv, const ModelView<float>& m) {
   const uint32_t all = first_n(m.nv);
   xl = _mm512_mul_ps(xl, _mm512_maskz_loadu_ps(lo16(all), diaginv));
   xh = _mm512_mul_ps(xh, _mm512_maskz_loadu_ps(hi16(all), diaginv + 16));
@@ -58,7 +42,7 @@ SP_INLINE void solve_columns(float* x, __m512 xl, __m512 xh, const float* l, __m
     uint32_t desc = static_cast<uint32_t>(m.dof_descmask[i]);
     if (!desc) continue;
     __m512 xi = lane(xl, xh, i);
-    __m512i off = _mm512_set1_epi32(col_offset[i]);
+    __m512i off = _mm512_set1_epi32(col_offset(i));
     if (lo16(desc)) {
       __m512 col = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), lo16(desc), _mm512_add_epi32(base_lo, off), l, 4);
       xl = _mm512_fnmadd_ps(col, xi, xl);
@@ -95,7 +79,7 @@ inline void solve_ldl_compact(float* x, const float* c, const float* diaginv, co
   // L(j, i) at dof_treeadr[j] + dof_ancnum[i]
   const __m512i base_lo = _mm512_maskz_loadu_epi32(lo16(all), m.dof_treeadr);
   const __m512i base_hi = _mm512_maskz_loadu_epi32(hi16(all), m.dof_treeadr + 16);
-  solve_columns(x, xl, xh, c, base_lo, base_hi, m.dof_ancnum, diaginv, m);
+  solve_columns(x, xl, xh, c, base_lo, base_hi, [&](int i) { return m.dof_ancnum[i]; }, diaginv, m);
 }
 
 // factor_ldl_fast on dense row-major storage: each ancestor row's update is one masked
@@ -143,14 +127,11 @@ inline void solve_ldl_dense(float* x, const float* ld, const float* diaginv, con
     xl = _mm512_fnmadd_ps(_mm512_maskz_loadu_ps(lo16(anc), rk), xk, xl);
     if (hi16(anc)) xh = _mm512_fnmadd_ps(_mm512_maskz_loadu_ps(hi16(anc), rk + 16), xk, xh);
   }
-  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  // L(j, i) at j * nv + i
   const __m512i stride = _mm512_set1_epi32(nv);
-  const __m512i base_lo = _mm512_mullo_epi32(iota, stride);
-  const __m512i base_hi = _mm512_mullo_epi32(_mm512_add_epi32(iota, _mm512_set1_epi32(16)), stride);
-  // column offsets 0..nv-1: L(j, i) at j * nv + i
-  int cols[32];
-  for (int i = 0; i < nv; ++i) cols[i] = i;
-  solve_columns(x, xl, xh, ld, base_lo, base_hi, cols, diaginv, m);
+  const __m512i base_lo = _mm512_mullo_epi32(iota16(), stride);
+  const __m512i base_hi = _mm512_mullo_epi32(_mm512_add_epi32(iota16(), _mm512_set1_epi32(16)), stride);
+  solve_columns(x, xl, xh, ld, base_lo, base_hi, [](int i) { return i; }, diaginv, m);
 }
 
 // res = M v, M symmetric with the tree pattern in dense row-major storage (qM: lower
@@ -182,7 +163,7 @@ inline void mul_tree_dense(float* res, const float* qM, const float* v, const Mo
   _mm512_mask_storeu_ps(res + 16, hi16(all), _mm512_add_ps(ch, dh));
 }
 
-// the nonzero columns of a dense row of J (nv <= 32) as a bitmask
+// the nonzero columns of a dense row of J (nv <= sim::kMaskDofs) as a bitmask
 inline uint32_t nonzero_mask(const float* row, int nv) {
   const uint32_t all = first_n(nv);
   __mmask16 lo = _mm512_mask_cmp_ps_mask(lo16(all), _mm512_maskz_loadu_ps(lo16(all), row), _mm512_setzero_ps(), _CMP_NEQ_UQ);
@@ -192,10 +173,9 @@ inline uint32_t nonzero_mask(const float* row, int nv) {
 
 // the set bits of mask as increasing indices; returns their count
 inline int mask_indices(int* out, uint32_t mask) {
-  const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   int nlo = __builtin_popcount(mask & 0xFFFFu);
-  _mm512_mask_compressstoreu_epi32(out, lo16(mask), iota);
-  _mm512_mask_compressstoreu_epi32(out + nlo, hi16(mask), _mm512_add_epi32(iota, _mm512_set1_epi32(16)));
+  _mm512_mask_compressstoreu_epi32(out, lo16(mask), iota16());
+  _mm512_mask_compressstoreu_epi32(out + nlo, hi16(mask), _mm512_add_epi32(iota16(), _mm512_set1_epi32(16)));
   return __builtin_popcount(mask);
 }
 
@@ -272,7 +252,7 @@ SP_HD void factor_ldl_fast(Real* mat, Real* diaginv, const ModelView<Real>& m) {
   const int nv = m.nv;
 #if SP_HOST_AVX512
   if constexpr (std::is_same_v<Real, float>) {
-    if (nv <= 32) return avx512::factor_ldl_dense(mat, diaginv, m);
+    if (nv <= sim::kMaskDofs) return avx512::factor_ldl_dense(mat, diaginv, m);
   }
 #endif
   for (int k = nv - 1; k >= 0; --k) {
@@ -300,7 +280,7 @@ SP_HD void solve_ldl_fast(Real* x, const Real* ld, const Real* diaginv, const Mo
   const int nv = m.nv;
 #if SP_HOST_AVX512
   if constexpr (std::is_same_v<Real, float>) {
-    if (nv <= 32) return avx512::solve_ldl_dense(x, ld, diaginv, m);
+    if (nv <= sim::kMaskDofs) return avx512::solve_ldl_dense(x, ld, diaginv, m);
   }
 #endif
   for (int k = nv - 1; k >= 0; --k) {
@@ -409,7 +389,7 @@ SP_HD void solve_ldl_compact(Real* x, const Real* c, const Real* diaginv, const 
   const int nv = m.nv;
 #if SP_HOST_AVX512
   if constexpr (std::is_same_v<Real, float>) {
-    if (nv <= 32) return avx512::solve_ldl_compact(x, c, diaginv, m);
+    if (nv <= sim::kMaskDofs) return avx512::solve_ldl_compact(x, c, diaginv, m);
   }
 #endif
   for (int k = nv - 1; k >= 0; --k) {

@@ -33,7 +33,7 @@ SP_HD inline void solver_mul_m(Real* res, const Real* qM, const Real* v, const s
   const int nv = m.nv;
 #if SP_HOST_AVX512
   if constexpr (std::is_same_v<Real, float>) {
-    if (nv <= 32) return avx512::mul_tree_dense(res, qM, v, m);
+    if (nv <= sim::kMaskDofs) return avx512::mul_tree_dense(res, qM, v, m);
   }
 #endif
   for (int i = 0; i < nv; i++) res[i] = qM[static_cast<long>(i) * (nv + 1)] * v[i];
@@ -62,7 +62,7 @@ SP_HD inline bool solver_sparsity(const sim::ModelView<Real>& m, const sim::Data
   bool tree = true;
 #if SP_HOST_AVX512
   if constexpr (std::is_same_v<Real, float>) {
-    if (nv <= 32) {
+    if (nv <= sim::kMaskDofs) {
       // a chain: every column is the deepest one or one of its ancestors
       for (int i = 0; i < nefc; i++) {
         uint32_t cols = avx512::nonzero_mask(J + static_cast<long>(i) * nv, nv);

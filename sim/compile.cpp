@@ -385,12 +385,12 @@ Model<Real> compile_model(const mjModel* m) {
     adr += (r.dof_ancnum[i] + 7) / 8 * 8;  // kTreePad
   }
   // the same sets as 32-bit masks, for the SIMD solves (kernels/inertia.inl) of models with
-  // nv <= 32; zero otherwise. Ancestors precede a dof (dof_parentid[i] < i).
+  // nv <= kMaskDofs; zero otherwise. Ancestors precede a dof (dof_parentid[i] < i).
   for (int i = 0; i < nv; ++i) {
     r.dof_ancmask[i] = 0;
     r.dof_descmask[i] = 0;
   }
-  if (nv <= 32) {
+  if (nv <= kMaskDofs) {
     for (int i = 0; i < nv; ++i) {
       int p = m->dof_parentid[i];
       if (p >= 0) r.dof_ancmask[i] = static_cast<int>(static_cast<uint32_t>(r.dof_ancmask[p]) | (1u << p));

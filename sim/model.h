@@ -30,6 +30,8 @@ constexpr int kNRef = 2;
 constexpr int kNImp = 5;
 constexpr int kNGain = 10;
 constexpr int kNBias = 10;
+// the most dofs that dof_ancmask / dof_descmask describe (one bit per dof)
+constexpr int kMaskDofs = 32;
 
 // joint types, geom types, actuator types: MuJoCo's enum values (mjtJoint, mjtGeom, ...)
 enum JointType : int { kJntFree = 0, kJntBall = 1, kJntSlide = 2, kJntHinge = 3 };
