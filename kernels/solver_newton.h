@@ -911,7 +911,8 @@ SP_HD SP_NOINLINE void solve_newton_world(const sim::ModelView<Real>& m, const s
   Real* grad = d.solver_grad.at(w);
   Real* Mgrad = d.solver_Mgrad.at(w);
   Real* search = d.solver_search.at(w);
-  const Real tol = m.opt.tolerance;
+  const Real tol = col_max(Real(m.opt.tolerance), ColConst<Real>::tolerance_min);
+  const Real gtol = col_max(Real(m.opt.tolerance), ColConst<Real>::gradient_tolerance_min);
   solver_mul_m(Ma, d.qM.at(w), qacc, m);
   solver_mul_j(m, d, w, d.efc_Jaref.at(w), qacc, d.efc_aref.at(w));
   Real cost = solver_update(m, d, w);
@@ -935,7 +936,7 @@ SP_HD SP_NOINLINE void solve_newton_world(const sim::ModelView<Real>& m, const s
   // certificate at the warm start: M-norm gap and gradient both below tolerance. The M-norm
   // needs a solve with M; it is taken only when the gradient test passes (it seldom does: the
   // result is the same, one solve per step cheaper)
-  bool flg_gradient = scale * grad_norm() < tol;
+  bool flg_gradient = scale * grad_norm() < gtol;
   bool done = false;
   if (flg_gradient) {
     for (int i = 0; i < nv; i++) Mgrad[i] = grad[i];
@@ -992,7 +993,7 @@ SP_HD SP_NOINLINE void solve_newton_world(const sim::ModelView<Real>& m, const s
     Real improvement = scale * ls_improvement;
     Real gradient = scale * grad_norm();
     iter++;
-    if ((improvement > 0 && improvement < tol) || gradient < tol || decrement() < tol) break;
+    if ((improvement > 0 && improvement < tol) || gradient < gtol || decrement() < tol) break;
     for (int i = 0; i < nv; i++) search[i] = -Mgrad[i];
   }
   d.solver_niter.at(w)[0] = iter;
