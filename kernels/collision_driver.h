@@ -139,10 +139,11 @@ SP_HD inline bool collision_sphere_filter(const sim::ModelView<Real>& m, const R
   return false;
 }
 
-// collide geoms g1, g2 (ipair: explicit pair or -1) and append the contacts of world w
+// collide geoms g1, g2 (ipair: explicit pair or -1) and append the contacts of world w;
+// filtered: the caller has applied collision_sphere_filter (it is symmetric in g1, g2)
 template <class Real>
 SP_HD SP_NOINLINE void collide_pair(const sim::ModelView<Real>& m, const sim::DataView<Real>& d,
-                               int w, int g1, int g2, int ipair) {
+                               int w, int g1, int g2, int ipair, bool filtered = false) {
   // geom 1 is the one of lower type (MuJoCo's pushGeomGeom)
   if (m.geom_type[g1] > m.geom_type[g2]) {
     int t = g1;
@@ -153,7 +154,7 @@ SP_HD SP_NOINLINE void collide_pair(const sim::ModelView<Real>& m, const sim::Da
   const Real* geom_xmat = d.geom_xmat.at(w);
   Real margin = contact_margin(m, g1, g2, ipair);
   Real gap = contact_gap(m, g1, g2, ipair);
-  if (collision_sphere_filter(m, geom_xpos, geom_xmat, g1, g2, margin + gap)) {
+  if (!filtered && collision_sphere_filter(m, geom_xpos, geom_xmat, g1, g2, margin + gap)) {
     return;
   }
 
@@ -273,6 +274,76 @@ inline uint32_t collision_bodypairs_near16(const sim::ModelView<float>& m, const
 }
 #endif
 
+#if SP_HOST_AVX512
+// collision_sphere_filter on the 16 geom pairs (geompair_geom) from j0 on (fewer at the end)
+// in one pass: bit l set when pair j0 + l passes (the scalar test's operations, lane by lane)
+inline uint32_t collision_geompairs_near16(const sim::ModelView<float>& m, const float* geom_xpos,
+                                           const float* geom_xmat, int j0) {
+  using avx512::first_n;
+  using avx512::hi16;
+  using avx512::lo16;
+  const int n = m.ngeompair - j0 < 16 ? m.ngeompair - j0 : 16;
+  const __mmask16 valid = lo16(first_n(n));
+  const uint32_t words = first_n(2 * n);
+  const int* gp = m.geompair_geom + 2 * j0;
+  __m512i lo = _mm512_maskz_loadu_epi32(lo16(words), gp);
+  __m512i hi = _mm512_maskz_loadu_epi32(hi16(words), gp + 16);
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  __m512i g1 = _mm512_permutex2var_epi32(lo, even, hi), g2 = _mm512_permutex2var_epi32(lo, odd, hi);
+  const __m512 zero = _mm512_setzero_ps();
+  __m512 rb1 = _mm512_mask_i32gather_ps(zero, valid, g1, m.geom_rbound, 4);
+  __m512 rb2 = _mm512_mask_i32gather_ps(zero, valid, g2, m.geom_rbound, 4);
+  // margin + gap (contact_margin, contact_gap with ipair -1)
+  __m512 bound;
+  if (m.opt.enableflags & sim::kEnblOverride) {
+    bound = _mm512_set1_ps(m.opt.o_margin);
+  } else {
+    bound = _mm512_add_ps(_mm512_mask_i32gather_ps(zero, valid, g1, m.geom_margin, 4),
+                          _mm512_mask_i32gather_ps(zero, valid, g2, m.geom_margin, 4));
+  }
+  bound = _mm512_add_ps(bound, _mm512_add_ps(_mm512_mask_i32gather_ps(zero, valid, g1, m.geom_gap, 4),
+                                             _mm512_mask_i32gather_ps(zero, valid, g2, m.geom_gap, 4)));
+  const __m512i three = _mm512_set1_epi32(3), nine = _mm512_set1_epi32(9);
+  const __m512i i1 = _mm512_mullo_epi32(g1, three), i2 = _mm512_mullo_epi32(g2, three);
+  __m512 dif[3];
+  for (int c = 0; c < 3; ++c) {
+    dif[c] = _mm512_sub_ps(_mm512_mask_i32gather_ps(zero, valid, i1, geom_xpos + c, 4),
+                           _mm512_mask_i32gather_ps(zero, valid, i2, geom_xpos + c, 4));
+  }
+  // both bounded: the spheres
+  const __mmask16 pos1 = _mm512_cmp_ps_mask(rb1, zero, _CMP_GT_OQ), pos2 = _mm512_cmp_ps_mask(rb2, zero, _CMP_GT_OQ);
+  __m512 r = _mm512_add_ps(_mm512_add_ps(rb1, rb2), bound);
+  __m512 dist2 = _mm512_mul_ps(dif[0], dif[0]);
+  dist2 = _mm512_fmadd_ps(dif[1], dif[1], dist2);
+  dist2 = _mm512_fmadd_ps(dif[2], dif[2], dist2);
+  __mmask16 far = pos1 & pos2 & _mm512_cmp_ps_mask(dist2, _mm512_mul_ps(r, r), _CMP_GT_OQ);
+  // a plane and a bounded geom: the other geom's centre above the plane by more than its reach
+  const __mmask16 planes = ~(pos1 & pos2) & valid;
+  if (planes) {
+    const __m512i plane = _mm512_set1_epi32(kGeomPlane);
+    for (int k = 0; k < 2; ++k) {
+      __m512i gpl = k == 0 ? g1 : g2;
+      __m512 rbo = k == 0 ? rb2 : rb1;
+      __mmask16 is = _mm512_mask_cmpeq_epi32_mask(planes & (k == 0 ? pos2 : pos1),
+                                                   _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), planes, gpl, m.geom_type, 4),
+                                                   plane);
+      if (!is) continue;
+      const __m512i im = _mm512_mullo_epi32(gpl, nine);
+      // dif is g1 - g2; the scalar test takes (other - plane)
+      __m512 s = k == 0 ? _mm512_sub_ps(zero, dif[0]) : dif[0];
+      __m512 t = k == 0 ? _mm512_sub_ps(zero, dif[1]) : dif[1];
+      __m512 u = k == 0 ? _mm512_sub_ps(zero, dif[2]) : dif[2];
+      __m512 dot = _mm512_mul_ps(s, _mm512_mask_i32gather_ps(zero, is, im, geom_xmat + 2, 4));
+      dot = _mm512_fmadd_ps(t, _mm512_mask_i32gather_ps(zero, is, im, geom_xmat + 5, 4), dot);
+      dot = _mm512_fmadd_ps(u, _mm512_mask_i32gather_ps(zero, is, im, geom_xmat + 8, 4), dot);
+      far |= _mm512_mask_cmp_ps_mask(is, dot, _mm512_add_ps(bound, rbo), _CMP_GT_OQ);
+    }
+  }
+  return static_cast<uint32_t>(valid & ~far);
+}
+#endif
+
 // all contacts of world w: the model's static broadphase (body pairs that MuJoCo's filters
 // let through whatever the state, with their geom pairs in midphase order: sim/compile.cpp,
 // static_collision_pairs), then bounding spheres and narrowphase; explicit pairs in signature
@@ -288,7 +359,9 @@ SP_HD SP_NOINLINE void collision_world(const sim::ModelView<Real>& m, const sim:
 
   const Real* xpos = d.xpos.at(w);
   int pairadr = 0;
-  [[maybe_unused]] uint32_t near = 0;  // the AVX-512 path's body-pair test, 16 pairs at a time
+  // the AVX-512 path's body-pair and geom-pair tests, 16 pairs at a time
+  [[maybe_unused]] uint32_t near = 0, gnear = 0;
+  [[maybe_unused]] int gblock = -1;
   for (int k = 0; k < m.nbodypair; k++) {
     const int b1 = m.bodypair_body[2 * k], b2 = m.bodypair_body[2 * k + 1];
     const int sig = (b1 << 16) + b2;
@@ -307,6 +380,20 @@ SP_HD SP_NOINLINE void collision_world(const sim::ModelView<Real>& m, const sim:
       body_bound(m, b1, &r1, &g1);
       if (collision_body_far(m, xpos, b1, r1, g1, b2)) continue;
     }
+#if SP_HOST_AVX512
+    if constexpr (std::is_same_v<Real, float>) {
+      for (int j = m.bodypair_geomadr[k]; j < m.bodypair_geomadr[k + 1]; j++) {
+        if ((j >> 4) != gblock) {
+          gblock = j >> 4;
+          gnear = collision_geompairs_near16(m, d.geom_xpos.at(w), d.geom_xmat.at(w), j & ~15);
+        }
+        if ((gnear >> (j & 15)) & 1u) {
+          collide_pair(m, d, w, m.geompair_geom[2 * j], m.geompair_geom[2 * j + 1], -1, true);
+        }
+      }
+      continue;
+    }
+#endif
     for (int j = m.bodypair_geomadr[k]; j < m.bodypair_geomadr[k + 1]; j++) {
       collide_pair(m, d, w, m.geompair_geom[2 * j], m.geompair_geom[2 * j + 1], -1);
     }
