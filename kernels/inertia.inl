@@ -415,6 +415,31 @@ SP_HD void tree_compact(Real* c, const Real* dense, const ModelView<Real>& m, co
                         Real diag_scale = Real(0)) {
   const int nv = m.nv;
   Real* D = c + tree_offdiag_size(m);
+#if SP_HOST_AVX512
+  if constexpr (std::is_same_v<Real, float>) {
+    if (nv <= sim::kMaskDofs) {
+      // a row's ancestors in increasing order are its compact values: compress the dense row
+      using namespace avx512;
+      for (int i = 0; i < nv; ++i) {
+        const float* row = dense + i * nv;
+        float* ci = c + m.dof_treeadr[i];
+        uint32_t anc = static_cast<uint32_t>(m.dof_ancmask[i]);
+        int n = m.dof_ancnum[i], nlo = __builtin_popcount(anc & 0xFFFFu);
+        uint32_t padded = first_n(tree_padded(n));
+        _mm512_mask_storeu_ps(ci, lo16(padded), _mm512_setzero_ps());
+        if (hi16(padded)) _mm512_mask_storeu_ps(ci + 16, hi16(padded), _mm512_setzero_ps());
+        __m512 lo = _mm512_maskz_compress_ps(lo16(anc), _mm512_maskz_loadu_ps(lo16(anc), row));
+        _mm512_mask_storeu_ps(ci, lo16(first_n(nlo)), lo);
+        if (hi16(anc)) {
+          __m512 hi = _mm512_maskz_compress_ps(hi16(anc), _mm512_maskz_loadu_ps(hi16(anc), row + 16));
+          _mm512_mask_storeu_ps(ci + nlo, lo16(first_n(n - nlo)), hi);
+        }
+        D[i] = diag_add ? row[i] + diag_scale * diag_add[i] : row[i];
+      }
+      return;
+    }
+  }
+#endif
   for (int i = 0; i < nv; ++i) {
     const Real* row = dense + i * nv;
     Real* ci = c + m.dof_treeadr[i];
@@ -432,6 +457,26 @@ SP_STAGE void factor_m(const ModelView<Real>& m, const DataView<Real>& d, int w,
   const int nv = m.nv;
   const Real* qM = d.qM.at(w);
   Real* qLD = d.qLD.at(w);
+#if SP_HOST_AVX512
+  if constexpr (std::is_same_v<Real, float>) {
+    if (nv <= sim::kMaskDofs) {
+      team.single([&] {
+        // each row's ancestor lanes and its diagonal, in place of the walks up dof_parentid
+        for (int i = 0; i < nv; ++i) {
+          uint32_t lanes = static_cast<uint32_t>(m.dof_ancmask[i]) | (1u << i);
+          const float* src = qM + i * nv;
+          float* dst = qLD + i * nv;
+          _mm512_mask_storeu_ps(dst, avx512::lo16(lanes), _mm512_maskz_loadu_ps(avx512::lo16(lanes), src));
+          if (avx512::hi16(lanes)) {
+            _mm512_mask_storeu_ps(dst + 16, avx512::hi16(lanes), _mm512_maskz_loadu_ps(avx512::hi16(lanes), src + 16));
+          }
+        }
+        factor_ldl_fast(qLD, d.qLDiagInv.at(w), m);
+      });
+      return;
+    }
+  }
+#endif
   team.for_lanes(nv, [&](int i) {
     qLD[i * nv + i] = qM[i * nv + i];
     for (int j = m.dof_parentid[i]; j >= 0; j = m.dof_parentid[j]) qLD[i * nv + j] = qM[i * nv + j];

@@ -310,6 +310,30 @@ SP_HD inline void solver_qfrc_constraint(const sim::ModelView<Real>& m,
   const Real* J = d.efc_J.at(w);
   const int* nnz = d.efc_Jnnz.at(w);
   const int* ind = d.efc_Jind.at(w);
+#if SP_HOST_AVX512
+  if constexpr (std::is_same_v<Real, float>) {
+    if (nv <= sim::kMaskDofs) {
+      // the same sums, column by column in row order, on each row's nonzero lanes
+      const uint32_t all = avx512::first_n(nv);
+      const __m512 zero = _mm512_setzero_ps();
+      __m512 ql = zero, qh = zero;
+      for (int i = 0; i < nefc; i++) {
+        if (force[i] == 0) continue;
+        const float* row = J + static_cast<long>(i) * nv;
+        __m512 r0 = _mm512_maskz_loadu_ps(avx512::lo16(all), row);
+        __m512 f = _mm512_set1_ps(force[i]);
+        ql = _mm512_mask_mov_ps(ql, _mm512_cmp_ps_mask(r0, zero, _CMP_NEQ_UQ), _mm512_fmadd_ps(r0, f, ql));
+        if (nv > 16) {
+          __m512 r1 = _mm512_maskz_loadu_ps(avx512::hi16(all), row + 16);
+          qh = _mm512_mask_mov_ps(qh, _mm512_cmp_ps_mask(r1, zero, _CMP_NEQ_UQ), _mm512_fmadd_ps(r1, f, qh));
+        }
+      }
+      _mm512_mask_storeu_ps(qfrc, avx512::lo16(all), ql);
+      _mm512_mask_storeu_ps(qfrc + 16, avx512::hi16(all), qh);
+      return;
+    }
+  }
+#endif
   for (int j = 0; j < nv; j++) qfrc[j] = 0;
   for (int i = 0; i < nefc; i++) {
     if (force[i] == 0) continue;
@@ -327,6 +351,27 @@ SP_HD inline void solver_mul_j(const sim::ModelView<Real>& m, const sim::DataVie
   const Real* J = d.efc_J.at(w);
   const int* nnz = d.efc_Jnnz.at(w);
   const int* ind = d.efc_Jind.at(w);
+#if SP_HOST_AVX512
+  if constexpr (std::is_same_v<Real, float>) {
+    if (nv <= sim::kMaskDofs) {
+      // each row's products on its nonzero lanes, summed as a tree (rounding differs)
+      const uint32_t all = avx512::first_n(nv);
+      const __m512 zero = _mm512_setzero_ps();
+      const __m512 vl = _mm512_maskz_loadu_ps(avx512::lo16(all), v);
+      const __m512 vh = _mm512_maskz_loadu_ps(avx512::hi16(all), v + 16);
+      for (int i = 0; i < nefc; i++) {
+        const float* row = J + static_cast<long>(i) * nv;
+        __m512 r0 = _mm512_maskz_loadu_ps(avx512::lo16(all), row);
+        __m512 r1 = _mm512_maskz_loadu_ps(avx512::hi16(all), row + 16);
+        __m512 p = _mm512_maskz_mul_ps(_mm512_cmp_ps_mask(r0, zero, _CMP_NEQ_UQ), r0, vl);
+        p = _mm512_mask3_fmadd_ps(r1, vh, p, _mm512_cmp_ps_mask(r1, zero, _CMP_NEQ_UQ));
+        float s = avx512::hsum(p);
+        res[i] = sub ? s - sub[i] : s;
+      }
+      return;
+    }
+  }
+#endif
   for (int i = 0; i < nefc; i++) {
     const Real* row = J + static_cast<long>(i) * nv;
     const int* cols = ind + static_cast<long>(i) * nv;
