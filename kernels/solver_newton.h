@@ -152,9 +152,71 @@ SP_HD inline bool solver_chol_update(Real* L, Real* x, int n, bool down) {
   return true;
 }
 
+#if SP_HOST_AVX512
+namespace avx512 {
+using namespace stampede::kern::avx512;
+// solver_chol_solve for n <= sim::kMaskDofs, float, x in two registers. Forward (L y = b):
+// column by column, y[k] fixed, then column k of L (gathered) times y[k] leaves the rows below;
+// backward (L' x = y): row by row from the last, x[k] fixed, then row k of L (contiguous) times
+// x[k] leaves the rows above. The scalar loops were dot products: chains of dependent
+// multiply-adds (backward: strided). Divisions are multiplications by 1 / L(k, k) (rounding
+// differs, tests/kernels/test_solver_fast.cpp compares).
+inline void chol_solve(float* res, const float* L, const float* vec, int n) {
+  const uint32_t all = first_n(n);
+  __m512 xl = _mm512_maskz_loadu_ps(lo16(all), vec), xh = _mm512_maskz_loadu_ps(hi16(all), vec + 16);
+  const __m512i rows_lo = _mm512_mullo_epi32(iota16(), _mm512_set1_epi32(n));
+  const __m512i rows_hi = _mm512_mullo_epi32(_mm512_add_epi32(iota16(), _mm512_set1_epi32(16)), _mm512_set1_epi32(n));
+  const __m512i diag = _mm512_set1_epi32(n + 1);
+  const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+  const __m512 il = _mm512_maskz_div_ps(lo16(all), one,
+                                        _mm512_mask_i32gather_ps(one, lo16(all), _mm512_mullo_epi32(iota16(), diag), L, 4));
+  const __m512 ih = _mm512_maskz_div_ps(
+      hi16(all), one,
+      _mm512_mask_i32gather_ps(one, hi16(all), _mm512_mullo_epi32(_mm512_add_epi32(iota16(), _mm512_set1_epi32(16)), diag), L, 4));
+  for (int k = 0; k < n; ++k) {
+    __m512 yk = _mm512_mul_ps(lane(xl, xh, k), lane(il, ih, k));
+    uint32_t below = all & ~first_n(k + 1);
+    const __m512i col = _mm512_set1_epi32(k);
+    if (k < 16) {
+      xl = _mm512_mask_mov_ps(xl, static_cast<__mmask16>(1u << k), yk);
+      if (lo16(below)) {
+        __m512 c = _mm512_mask_i32gather_ps(zero, lo16(below), _mm512_add_epi32(rows_lo, col), L, 4);
+        xl = _mm512_fnmadd_ps(c, yk, xl);
+      }
+    } else {
+      xh = _mm512_mask_mov_ps(xh, static_cast<__mmask16>(1u << (k - 16)), yk);
+    }
+    if (hi16(below)) {
+      __m512 c = _mm512_mask_i32gather_ps(zero, hi16(below), _mm512_add_epi32(rows_hi, col), L, 4);
+      xh = _mm512_fnmadd_ps(c, yk, xh);
+    }
+  }
+  for (int k = n - 1; k >= 0; --k) {
+    __m512 xk = _mm512_mul_ps(lane(xl, xh, k), lane(il, ih, k));
+    uint32_t above = first_n(k);
+    const float* row = L + k * n;
+    if (k < 16) {
+      xl = _mm512_mask_mov_ps(xl, static_cast<__mmask16>(1u << k), xk);
+    } else {
+      xh = _mm512_mask_mov_ps(xh, static_cast<__mmask16>(1u << (k - 16)), xk);
+      if (hi16(above)) xh = _mm512_fnmadd_ps(_mm512_maskz_loadu_ps(hi16(above), row + 16), xk, xh);
+    }
+    if (lo16(above)) xl = _mm512_fnmadd_ps(_mm512_maskz_loadu_ps(lo16(above), row), xk, xl);
+  }
+  _mm512_mask_storeu_ps(res, lo16(all), xl);
+  _mm512_mask_storeu_ps(res + 16, hi16(all), xh);
+}
+}  // namespace avx512
+#endif
+
 // res = (L L')^-1 vec
 template <class Real>
 SP_HD inline void solver_chol_solve(Real* res, const Real* L, const Real* vec, int n) {
+#if SP_HOST_AVX512
+  if constexpr (std::is_same_v<Real, float>) {
+    if (n <= sim::kMaskDofs) return avx512::chol_solve(res, L, vec, n);
+  }
+#endif
   for (int i = 0; i < n; i++) res[i] = vec[i];
   for (int i = 0; i < n; i++) {
     Real s = res[i];
