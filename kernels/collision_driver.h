@@ -241,13 +241,8 @@ inline uint32_t collision_bodypairs_near16(const sim::ModelView<float>& m, const
   using avx512::lo16;
   const int n = m.nbodypair - k0 < 16 ? m.nbodypair - k0 : 16;
   const __mmask16 valid = lo16(first_n(n));
-  const uint32_t words = first_n(2 * n);  // the pairs' (b1, b2) ints
-  const int* bp = m.bodypair_body + 2 * k0;
-  __m512i lo = _mm512_maskz_loadu_epi32(lo16(words), bp);
-  __m512i hi = _mm512_maskz_loadu_epi32(hi16(words), bp + 16);
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-  __m512i b1 = _mm512_permutex2var_epi32(lo, even, hi), b2 = _mm512_permutex2var_epi32(lo, odd, hi);
+  __m512i b1, b2;
+  avx512::load_pairs16(m.bodypair_body + 2 * k0, n, &b1, &b2);
   const __m512 zero = _mm512_setzero_ps();
   __m512 r1 = _mm512_mask_i32gather_ps(zero, valid, b1, m.body_rbound, 4);
   __m512 r2 = _mm512_mask_i32gather_ps(zero, valid, b2, m.body_rbound, 4);
@@ -284,13 +279,8 @@ inline uint32_t collision_geompairs_near16(const sim::ModelView<float>& m, const
   using avx512::lo16;
   const int n = m.ngeompair - j0 < 16 ? m.ngeompair - j0 : 16;
   const __mmask16 valid = lo16(first_n(n));
-  const uint32_t words = first_n(2 * n);
-  const int* gp = m.geompair_geom + 2 * j0;
-  __m512i lo = _mm512_maskz_loadu_epi32(lo16(words), gp);
-  __m512i hi = _mm512_maskz_loadu_epi32(hi16(words), gp + 16);
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-  __m512i g1 = _mm512_permutex2var_epi32(lo, even, hi), g2 = _mm512_permutex2var_epi32(lo, odd, hi);
+  __m512i g1, g2;
+  avx512::load_pairs16(m.geompair_geom + 2 * j0, n, &g1, &g2);
   const __m512 zero = _mm512_setzero_ps();
   __m512 rb1 = _mm512_mask_i32gather_ps(zero, valid, g1, m.geom_rbound, 4);
   __m512 rb2 = _mm512_mask_i32gather_ps(zero, valid, g2, m.geom_rbound, 4);
@@ -330,13 +320,12 @@ inline uint32_t collision_geompairs_near16(const sim::ModelView<float>& m, const
                                                    plane);
       if (!is) continue;
       const __m512i im = _mm512_mullo_epi32(gpl, nine);
-      // dif is g1 - g2; the scalar test takes (other - plane)
-      __m512 s = k == 0 ? _mm512_sub_ps(zero, dif[0]) : dif[0];
-      __m512 t = k == 0 ? _mm512_sub_ps(zero, dif[1]) : dif[1];
-      __m512 u = k == 0 ? _mm512_sub_ps(zero, dif[2]) : dif[2];
-      __m512 dot = _mm512_mul_ps(s, _mm512_mask_i32gather_ps(zero, is, im, geom_xmat + 2, 4));
-      dot = _mm512_fmadd_ps(t, _mm512_mask_i32gather_ps(zero, is, im, geom_xmat + 5, 4), dot);
-      dot = _mm512_fmadd_ps(u, _mm512_mask_i32gather_ps(zero, is, im, geom_xmat + 8, 4), dot);
+      // dif is g1 - g2; the scalar test takes (other - plane), exactly -dif when g1 is the plane
+      __m512 rel[3];
+      for (int c = 0; c < 3; ++c) rel[c] = k == 0 ? _mm512_sub_ps(zero, dif[c]) : dif[c];
+      __m512 dot = _mm512_mul_ps(rel[0], _mm512_mask_i32gather_ps(zero, is, im, geom_xmat + 2, 4));
+      dot = _mm512_fmadd_ps(rel[1], _mm512_mask_i32gather_ps(zero, is, im, geom_xmat + 5, 4), dot);
+      dot = _mm512_fmadd_ps(rel[2], _mm512_mask_i32gather_ps(zero, is, im, geom_xmat + 8, 4), dot);
       far |= _mm512_mask_cmp_ps_mask(is, dot, _mm512_add_ps(bound, rbo), _CMP_GT_OQ);
     }
   }

@@ -33,6 +33,16 @@ SP_INLINE float hsum(__m512 v) {
   return _mm_cvtss_f32(b);
 }
 
+// the first n (<= 16) of an array of int pairs (a0, b0, a1, b1, ...) split into lanes: a, b
+SP_INLINE void load_pairs16(const int* pairs, int n, __m512i* a, __m512i* b) {
+  const uint32_t words = first_n(2 * n);
+  __m512i lo = _mm512_maskz_loadu_epi32(lo16(words), pairs);
+  __m512i hi = _mm512_maskz_loadu_epi32(hi16(words), pairs + 16);
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  *a = _mm512_permutex2var_epi32(lo, even, hi);
+  *b = _mm512_permutex2var_epi32(lo, _mm512_add_epi32(even, _mm512_set1_epi32(1)), hi);
+}
+
 }  // namespace avx512
 #endif
 

@@ -231,20 +231,29 @@ void check_ldl_update(double tol) {
   for (Real xi : x) CHECK(xi == Real(0));
 }
 
+// a random n x n symmetric positive definite matrix: 2n outer products of uniform vectors plus
+// the identity
+template <class Real>
+std::vector<Real> random_spd(int n, std::mt19937& rng) {
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<Real> a(n * n, Real(0));
+  for (int k = 0; k < 2 * n; k++) {
+    std::vector<double> v(n);
+    for (double& e : v) e = u(rng);
+    for (int i = 0; i < n; i++)
+      for (int j = 0; j < n; j++) a[i * n + j] += Real(v[i] * v[j]);
+  }
+  for (int i = 0; i < n; i++) a[i * n + i] += 1;
+  return a;
+}
+
 // the dense path's rank-one updates (solver_chol_update) vs refactoring
 template <class Real>
 void check_chol_update(double tol) {
   std::mt19937 rng(9);
   std::uniform_real_distribution<double> u(-1, 1);
   for (int n : {1, 5, 27, 60}) {
-    std::vector<Real> a(n * n, Real(0)), l, ref, x(n);
-    for (int k = 0; k < 2 * n; k++) {  // a = sum of outer products + identity: positive definite
-      std::vector<double> v(n);
-      for (double& e : v) e = u(rng);
-      for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++) a[i * n + j] += Real(v[i] * v[j]);
-    }
-    for (int i = 0; i < n; i++) a[i * n + i] += 1;
+    std::vector<Real> a = random_spd<Real>(n, rng), l, ref, x(n);
     l = a;
     stampede::kern::constraint::solver_chol_factor(l.data(), n, Real(1e-15));
     std::vector<std::vector<Real>> rows;
@@ -359,14 +368,7 @@ TEST_CASE("the dense Cholesky solve in float agrees with the double one on the s
   std::mt19937 rng(17);
   std::uniform_real_distribution<double> u(-1, 1);
   for (int n : {1, 2, 5, 15, 16, 17, 27, 31, 32, 33, 40}) {
-    std::vector<float> a(n * n, 0.0f), l, res(n), vec(n);
-    for (int k = 0; k < 2 * n; k++) {
-      std::vector<double> v(n);
-      for (double& e : v) e = u(rng);
-      for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++) a[i * n + j] += float(v[i] * v[j]);
-    }
-    for (int i = 0; i < n; i++) a[i * n + i] += 1;
+    std::vector<float> a = random_spd<float>(n, rng), l, res(n), vec(n);
     l = a;
     stampede::kern::constraint::solver_chol_factor(l.data(), n, 1e-15f);
     std::vector<double> ld(l.begin(), l.end()), resd(n), vecd(n);
