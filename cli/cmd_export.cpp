@@ -9,6 +9,7 @@
 
 #include "command.h"
 #include "rl/checkpoint.h"
+#include "rl/train_job.h"
 #include "rl/export/checkpoint_export.h"
 #include "rl/export/policy_export.h"
 #include "sim/robot/robot.h"
@@ -42,13 +43,6 @@ options:
   --seed N, --hidden W,W,...   for --random (defaults 1 and 512,256,128)
   -h, --help           this help
 )";
-
-std::string resolve_run(const std::string& run) {
-  namespace fs = std::filesystem;
-  if (fs::is_directory(run)) return run;
-  if (fs::is_directory(fs::path("runs") / run)) return (fs::path("runs") / run).string();
-  throw std::invalid_argument("run directory '" + run + "' not found (nor runs/" + run + ")");
-}
 
 int run_export(const std::vector<std::string>& args) {
   std::string run, checkpoint, robot_arg, output, hidden = "512,256,128";
@@ -96,7 +90,7 @@ int run_export(const std::vector<std::string>& args) {
 
   if (checkpoint.empty()) {
     if (run.empty()) throw std::invalid_argument("--run RUN (or --checkpoint FILE) is required");
-    checkpoint = rl::latest_checkpoint(resolve_run(run));
+    checkpoint = rl::latest_checkpoint(rl::resolve_run_dir(run));
     if (checkpoint.empty()) throw std::runtime_error("run " + run + " has no checkpoint yet");
   }
   const rl::Checkpoint ck = rl::load_checkpoint(checkpoint);

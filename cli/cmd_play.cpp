@@ -1,13 +1,24 @@
 // cli/cmd_play.cpp — `stampede play`: run a trained policy deterministically and report returns.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "command.h"
+#ifdef STAMPEDE_HAS_RENDER
+#include <mujoco/mujoco.h>
+
+#include "sim/render/offscreen.h"
+#endif
 #include "rl/checkpoint.h"
+#include "rl/train_job.h"
 #include "rl/config.h"
 #include "rl/learner.h"
 #include "rl/tasks.h"
@@ -30,20 +41,91 @@ options:
   --episodes N         episodes to run (default 10)
   --seed S             env seed (default: the run's seed + 7919, episodes it did not train on)
   --env-device D       device/backend of the env (default: the run's device)
-  --video FILE.mp4     record a video (needs an OpenGL renderer; see below)
+  --video FILE.mp4     record the first episode (world 0) as a video: MuJoCo's renderer in a
+                       headless EGL context, encoded by ffmpeg (the extension picks the format)
+  --video-size WxH     frame size (default 640x480)
+  --video-fps F        frames per second (default: the control rate, at most 30; frames are
+                       every k-th control step, so the video plays in real time)
   -h, --help           this help
+
+The camera follows the robot's base. Rendering needs EGL (Mesa renders in software where there
+is no GPU, about 0.1 s per 640x480 frame on one core) and ffmpeg on PATH; scripts/install.sh
+installs both.
 )";
 
-std::string resolve_run(const std::string& run) {
-  namespace fs = std::filesystem;
-  if (fs::is_directory(run)) return run;
-  if (fs::is_directory(fs::path("runs") / run)) return (fs::path("runs") / run).string();
-  throw std::invalid_argument("run directory '" + run + "' not found (nor runs/" + run + ")");
+struct VideoOptions {
+  std::string path;
+  int width = 640, height = 480;
+  double fps = 0;
+};
+
+void parse_size(const std::string& v, VideoOptions* o) {
+  int w = 0, h = 0;
+  char tail = 0;
+  if (std::sscanf(v.c_str(), "%dx%d%c", &w, &h, &tail) != 2 || w < 16 || h < 16 || w > 4096 || h > 4096)
+    throw std::invalid_argument("--video-size: expected WxH between 16x16 and 4096x4096, got '" + v + "'");
+  o->width = w;
+  o->height = h;
 }
+
+#ifdef STAMPEDE_HAS_RENDER
+// records world 0's first episode: one frame every `stride` env steps
+class Recorder {
+ public:
+  Recorder(const VideoOptions& o, rl::VecEnvBase& env) : env_(env) {
+    const mjModel* m = env.render_model();
+    if (!m) throw std::runtime_error("--video: this task has no MuJoCo model to render");
+    const double period = env.step_period() > 0 ? env.step_period() : 0.02;
+    const double rate = 1.0 / period;
+    const double fps = o.fps > 0 ? o.fps : std::min(rate, 30.0);
+    stride_ = std::max(1, static_cast<int>(std::lround(rate / fps)));
+    fps_ = rate / stride_;  // real time
+    nq_ = m->nq;
+    qpos_.resize(nq_);
+    rgb_.resize(static_cast<std::size_t>(o.width) * o.height * 3);
+    renderer_ = std::make_unique<render::OffscreenRenderer>(m, o.width, o.height);
+    writer_ = std::make_unique<render::VideoWriter>(o.path, o.width, o.height, fps_);
+    path_ = o.path;
+    max_frames_ = env.max_episode_steps() > 0 ? env.max_episode_steps() / stride_ + 1 : 0;
+  }
+  // after reset (t = 0) and after each env step t that world 0's episode survived
+  void frame(int t) {
+    if (done_ || t % stride_ != 0) return;
+    if (!env_.render_qpos(0, qpos_.data())) throw std::runtime_error("--video: the env gave no state for world 0");
+    renderer_->render(qpos_.data(), rgb_.data());
+    writer_->write(rgb_.data());
+    if (isatty(fileno(stderr)) && writer_->frames() % 10 == 0) {
+      std::fprintf(stderr, "\rvideo: frame %d%s", writer_->frames(),
+                   max_frames_ ? (" of at most " + std::to_string(max_frames_)).c_str() : "");
+      std::fflush(stderr);
+    }
+  }
+  // world 0's episode ended: no more frames
+  void stop() { done_ = true; }
+  void finish() {
+    writer_->close();
+    if (isatty(fileno(stderr))) std::fprintf(stderr, "\r");
+    std::printf("video: %s, %d frames of %dx%d at %.4g fps (%.2f s)\n", path_.c_str(), writer_->frames(),
+                renderer_->width(), renderer_->height(), fps_, writer_->frames() / fps_);
+  }
+
+ private:
+  rl::VecEnvBase& env_;
+  std::unique_ptr<render::OffscreenRenderer> renderer_;
+  std::unique_ptr<render::VideoWriter> writer_;
+  std::vector<double> qpos_;
+  std::vector<unsigned char> rgb_;
+  std::string path_;
+  int stride_ = 1, nq_ = 0, max_frames_ = 0;
+  double fps_ = 30;
+  bool done_ = false;
+};
+#endif
 
 int run_play(const std::vector<std::string>& args) {
   register_locomotion_tasks();
-  std::string run, checkpoint, video, env_device;
+  std::string run, checkpoint, env_device;
+  VideoOptions video;
   long long episodes = 10, seed = -1;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -67,17 +149,25 @@ int run_play(const std::vector<std::string>& args) {
     else if (a == "--episodes") episodes = integer(1);
     else if (a == "--seed") seed = integer(0);
     else if (a == "--env-device") env_device = value();
-    else if (a == "--video") video = value();
+    else if (a == "--video") video.path = value();
+    else if (a == "--video-size") parse_size(value(), &video);
+    else if (a == "--video-fps") {
+      const std::string v = value();
+      char* end = nullptr;
+      video.fps = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end || !(video.fps > 0 && video.fps <= 240))
+        throw std::invalid_argument("--video-fps: expected a rate in (0, 240], got '" + v + "'");
+    }
     else throw std::invalid_argument("unknown option '" + a + "' (stampede play --help)");
   }
-  if (!video.empty())
-    throw std::runtime_error(
-        "--video " + video + ": video recording is not available in this build: MuJoCo's offscreen "
-        "renderer needs an OpenGL context (EGL or OSMesa) and the frames need an mp4 encoder "
-        "(ffmpeg); stampede links neither yet. Run without --video to get the returns.");
+#ifndef STAMPEDE_HAS_RENDER
+  if (!video.path.empty())
+    throw std::runtime_error("--video " + video.path + ": this build has no offscreen renderer (CMake found no EGL; "
+                             "apt-get install libegl-dev and rebuild). Run without --video to get the returns.");
+#endif
   if (run.empty() && checkpoint.empty()) throw std::invalid_argument("--run is required (stampede play --help)");
   if (checkpoint.empty()) {
-    const std::string dir = resolve_run(run);
+    const std::string dir = rl::resolve_run_dir(run);
     checkpoint = rl::latest_checkpoint(dir);
     if (checkpoint.empty()) throw std::runtime_error("run '" + dir + "' has no checkpoint");
   }
@@ -102,6 +192,13 @@ int run_play(const std::vector<std::string>& args) {
   std::vector<double> ret(n, 0.0);
   std::vector<int> len(n, 0);
   env->reset(obs.data());
+#ifdef STAMPEDE_HAS_RENDER
+  std::unique_ptr<Recorder> recorder;
+  if (!video.path.empty()) {
+    recorder = std::make_unique<Recorder>(video, *env);
+    recorder->frame(0);
+  }
+#endif
   int remaining = n;
   const int max_steps = env->max_episode_steps() > 0 ? env->max_episode_steps() : 100000;
   for (int t = 0; t < max_steps + 1 && remaining > 0; ++t) {
@@ -116,6 +213,12 @@ int run_play(const std::vector<std::string>& args) {
         --remaining;
       }
     }
+#ifdef STAMPEDE_HAS_RENDER
+    if (recorder) {
+      if (finished[0]) recorder->stop();  // world 0 was reset: its episode is over
+      recorder->frame(t + 1);
+    }
+#endif
   }
   std::printf("%s, iteration %lld, task %s, deterministic policy\n", checkpoint.c_str(),
               static_cast<long long>(ck.iteration), cfg.runner.task.c_str());
@@ -127,6 +230,9 @@ int run_play(const std::vector<std::string>& args) {
     sum_l += len[i];
   }
   std::printf("mean return %.4f, mean length %.1f over %d episodes\n", sum_r / n, sum_l / n, n);
+#ifdef STAMPEDE_HAS_RENDER
+  if (recorder) recorder->finish();
+#endif
   return 0;
 }
 

@@ -15,40 +15,21 @@
 #include "rl/dist/dist.h"
 #include "rl/runner.h"
 #include "rl/tasks.h"
+#include "rl/train_job.h"
 
-#if __has_include("sim/tasks/make_env.h")
+#if __has_include("sim/tasks/rl_tasks.h")
 #include "sim/tasks/make_env.h"
+#include "sim/tasks/rl_tasks.h"
 #define STAMPEDE_HAS_LOCOMOTION 1
 #endif
 
 namespace stampede::cli {
 
-// the locomotion tasks of sim/tasks, added to rl's task registry (rl itself never depends on
-// sim/tasks). Their physics runs on a sim backend: the learner's device when the build has that
-// backend, else MuJoCo's reference engine; `--env-device` picks one explicitly.
-#ifdef STAMPEDE_HAS_LOCOMOTION
-// registers locomotion task `name` (a configs/tasks name or a task YAML path) in rl's registry
-void register_locomotion(const std::string& name, const char* summary) {
-  rl::register_task(
-      name,
-      [name](int num_envs, const std::string& device, uint64_t seed) {
-        std::string sim_device = device;
-        const auto devices = sim::tasks::available_devices();
-        if (std::find(devices.begin(), devices.end(), device) == devices.end()) sim_device = "mujoco";
-        return sim::tasks::make_locomotion_env(name, num_envs, sim_device, seed);
-      },
-      summary);
-}
-#endif
-
+// the locomotion tasks of sim/tasks in rl's task registry (sim/tasks/rl_tasks.h); `--env-device`
+// picks their backend explicitly
 void register_locomotion_task_file(const std::string& task) {
 #ifdef STAMPEDE_HAS_LOCOMOTION
-  // a task YAML given by path (configs/tasks/*.yaml's format): registered under that path
-  std::error_code ec;
-  if (task.size() <= 5 || task.compare(task.size() - 5, 5, ".yaml") != 0 || rl::has_task(task)) return;
-  if (!std::filesystem::is_regular_file(task, ec))
-    throw std::invalid_argument("task file '" + task + "' does not exist");
-  register_locomotion(task, "locomotion task from a YAML file");
+  sim::tasks::register_rl_task_file(task);
 #else
   (void)task;
 #endif
@@ -56,17 +37,7 @@ void register_locomotion_task_file(const std::string& task) {
 
 void register_locomotion_tasks() {
 #ifdef STAMPEDE_HAS_LOCOMOTION
-  static bool done = false;
-  if (done) return;
-  done = true;
-  std::vector<std::string> names;
-  try {
-    names = sim::tasks::locomotion_task_names();
-  } catch (const std::exception&) {
-  }
-  for (const char* n : {"h1-walk", "humanoid-walk"})
-    if (std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
-  for (const auto& name : names) register_locomotion(name, "locomotion task (sim/tasks)");
+  sim::tasks::register_rl_tasks();
 #endif
 }
 
@@ -113,20 +84,10 @@ extern "C" void on_sigint(int) {
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C aborts
 }
 
-// RUN as given, or runs/RUN
-std::string resolve_run(const std::string& run) {
-  namespace fs = std::filesystem;
-  if (fs::is_directory(run)) return run;
-  if (fs::is_directory(fs::path("runs") / run)) return (fs::path("runs") / run).string();
-  throw std::invalid_argument("run directory '" + run + "' not found (nor runs/" + run + ")");
-}
-
 // the command line of `stampede train`
 struct TrainArgs {
-  std::string task, device, env_device, config_file, resume, run_dir, dist = "auto";
-  std::string preset;  // the CPU preset the config came from ("" if none)
-  std::vector<std::string> sets;
-  long long num_envs = -1, iterations = -1, seed = -1, checkpoint_every = -1;
+  rl::TrainOptions job;  // what resolves the run's config
+  std::string env_device, dist = "auto";
   double dist_timeout = 120;
   bool quiet = false, help = false;
 };
@@ -148,17 +109,17 @@ TrainArgs parse_train_args(const std::vector<std::string>& args) {
       return x;
     };
     if (a == "-h" || a == "--help") t.help = true;
-    else if (a == "--task") t.task = value();
-    else if (a == "--num-envs") t.num_envs = integer(1);
-    else if (a == "--device") t.device = value();
+    else if (a == "--task") t.job.task = value();
+    else if (a == "--num-envs") t.job.num_envs = integer(1);
+    else if (a == "--device") t.job.device = value();
     else if (a == "--env-device") t.env_device = value();
-    else if (a == "--iterations") t.iterations = integer(0);
-    else if (a == "--seed") t.seed = integer(0);
-    else if (a == "--config") t.config_file = value();
-    else if (a == "--set") t.sets.push_back(value());
-    else if (a == "--resume") t.resume = value();
-    else if (a == "--run-dir") t.run_dir = value();
-    else if (a == "--checkpoint-every") t.checkpoint_every = integer(1);
+    else if (a == "--iterations") t.job.iterations = integer(0);
+    else if (a == "--seed") t.job.seed = integer(0);
+    else if (a == "--config") t.job.config_file = value();
+    else if (a == "--set") t.job.sets.push_back(value());
+    else if (a == "--resume") t.job.resume = value();
+    else if (a == "--run-dir") t.job.run_dir = value();
+    else if (a == "--checkpoint-every") t.job.checkpoint_every = integer(1);
     else if (a == "--quiet") t.quiet = true;
     else if (a == "--dist") t.dist = value();
     else if (a == "--dist-timeout") {
@@ -173,81 +134,37 @@ TrainArgs parse_train_args(const std::vector<std::string>& args) {
   return t;
 }
 
-// the task's CPU preset (configs/train/<task>-cpu.yaml under the data folder), or ""
-std::string cpu_preset(const std::string& task) {
-#ifdef STAMPEDE_HAS_LOCOMOTION
-  std::error_code ec;
-  const auto path = std::filesystem::path(sim::tasks::data_dir()) / "configs" / "train" / (task + "-cpu.yaml");
-  if (!task.empty() && task.find('/') == std::string::npos && std::filesystem::is_regular_file(path, ec))
-    return path.string();
-#else
-  (void)task;
-#endif
-  return "";
-}
-
-// the run's config: the checkpoint's (resume) or --config or, on the CPU, the task's CPU preset,
-// or defaults; then --set, then the explicit flags; t.run_dir and *checkpoint are filled for a
-// resumed run, t.preset when the CPU preset was used
-rl::PpoConfig resolve_config(TrainArgs& t, std::string* checkpoint) {
-  rl::PpoConfig cfg;
-  if (!t.resume.empty()) {
-    if (!t.config_file.empty()) throw std::invalid_argument("--resume uses the run's own config; drop --config");
-    t.run_dir = resolve_run(t.resume);
-    *checkpoint = rl::latest_checkpoint(t.run_dir);
-    if (checkpoint->empty()) throw std::runtime_error("run '" + t.run_dir + "' has no checkpoint to resume from");
-    cfg = rl::config_from_yaml(rl::load_checkpoint(*checkpoint).config_yaml, *checkpoint + "@config");
-    if (!t.task.empty() && t.task != cfg.runner.task)
-      throw std::invalid_argument("--task " + t.task + " differs from the resumed run's task " + cfg.runner.task);
-  } else if (!t.config_file.empty()) {
-    cfg = rl::load_config(t.config_file);
-  } else if ((t.device.empty() || t.device == "cpu") && !(t.preset = cpu_preset(t.task)).empty()) {
-    cfg = rl::load_config(t.preset);
-  }
-  for (const auto& s : t.sets) rl::apply_override(cfg, s);
-  if (!t.task.empty()) cfg.runner.task = t.task;
-  if (t.num_envs > 0) cfg.runner.num_envs = static_cast<int>(t.num_envs);
-  if (!t.device.empty()) cfg.runner.device = t.device;
-  if (t.iterations >= 0) cfg.runner.max_iterations = static_cast<int>(t.iterations);
-  if (t.seed >= 0) cfg.runner.seed = static_cast<uint64_t>(t.seed);
-  if (t.checkpoint_every > 0) cfg.runner.save_interval = static_cast<int>(t.checkpoint_every);
-  if (cfg.runner.task.empty()) throw std::invalid_argument("--task is required (stampede train --help lists the tasks)");
-  rl::validate_config(cfg);
-  if (cfg.runner.device == "cuda") {
-    std::string why;
-    if (!rl::cuda_available(&why)) throw std::runtime_error("--device cuda: " + why + "; use --device cpu");
-  }
-  if (t.run_dir.empty()) t.run_dir = (std::filesystem::path("runs") / rl::default_run_name(cfg.runner.task)).string();
-  return cfg;
-}
-
 // training on this rank of comm's ranks
 int train(TrainArgs& t, rl::dist::Communicator* comm) {
   const int rank = comm->rank(), ranks = comm->size();
   const bool root = rank == 0;
-  std::string checkpoint;
-  rl::PpoConfig cfg = resolve_config(t, &checkpoint);
+#ifdef STAMPEDE_HAS_LOCOMOTION
+  t.job.preset_folder = (std::filesystem::path(sim::tasks::data_dir()) / "configs" / "train").string();
+#endif
+  rl::TrainJob job = rl::resolve_train_job(t.job);
+  rl::PpoConfig& cfg = job.cfg;
+  const std::string& checkpoint = job.checkpoint;
+  std::string& run_dir_name = job.run_dir;
   // rank 0 names the run (a default name carries the time of day)
   if (ranks > 1) {
-    uint64_t len = t.run_dir.size();
+    uint64_t len = run_dir_name.size();
     comm->broadcast(&len, 1, 0);
-    t.run_dir.resize(len);
-    comm->broadcast(t.run_dir.data(), len, 0);
-    rl::dist::set_failure_note(*comm, "the last checkpoint in " + t.run_dir +
-                                          "/checkpoints stays usable (stampede train --resume " + t.run_dir + ")");
+    run_dir_name.resize(len);
+    comm->broadcast(run_dir_name.data(), len, 0);
+    rl::dist::set_failure_note(*comm, "the last checkpoint in " + run_dir_name +
+                                          "/checkpoints stays usable (stampede train --resume " + run_dir_name + ")");
   }
   // ranks on one machine share its cores
   const int local_ranks = rl::dist::launch_info().local_size;
   if (cfg.runner.num_threads == 0 && ranks > 1 && local_ranks > 1)
     cfg.runner.num_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / local_ranks);
-  const std::string& run_dir = t.run_dir;
+  const std::string& run_dir = run_dir_name;
   const std::string& env_device = t.env_device;
   const bool quiet = t.quiet || !root;
 
   // the env: a resumed run starts new episodes, with a seed of its own so it does not replay the
   // first ones; every rank steps its own worlds (seed + rank)
-  uint64_t env_seed = cfg.runner.seed + static_cast<uint64_t>(rank);
-  if (!checkpoint.empty()) env_seed += 1000003ull * static_cast<uint64_t>(rl::load_checkpoint(checkpoint).iteration);
+  const uint64_t env_seed = job.env_seed + static_cast<uint64_t>(rank);
   register_locomotion_task_file(cfg.runner.task);
   auto env = rl::make_env(cfg.runner.task, cfg.runner.num_envs, env_device.empty() ? cfg.runner.device : env_device,
                           env_seed);
@@ -263,7 +180,7 @@ int train(TrainArgs& t, rl::dist::Communicator* comm) {
     std::printf("training %s: %d envs x %d steps per iteration, %d iterations, device %s, run %s\n",
                 cfg.runner.task.c_str(), cfg.runner.num_envs, cfg.runner.num_steps_per_env,
                 cfg.runner.max_iterations, cfg.runner.device.c_str(), run_dir.c_str());
-    if (!t.preset.empty()) std::printf("config: %s (the task's CPU preset; --config FILE replaces it)\n", t.preset.c_str());
+    if (!job.preset.empty()) std::printf("config: %s (the task's CPU preset; --config FILE replaces it)\n", job.preset.c_str());
     if (ranks > 1)
       std::printf("data-parallel: %d ranks over %s, %d envs per rank (%d in all), %d learner threads per rank\n",
                   ranks, comm->name().c_str(), cfg.runner.num_envs, cfg.runner.num_envs * ranks,

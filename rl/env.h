@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+struct mjModel_;
+typedef struct mjModel_ mjModel;
+
 namespace stampede::rl {
 
 class VecEnvBase {
@@ -29,6 +32,17 @@ class VecEnvBase {
   virtual std::map<std::string, double> step_stats() const { return {}; }
   // the robot contract hash the env was built from ("" if none)
   virtual std::string contract_hash() const { return ""; }
+
+  // for rendering (`stampede play --video`): the compiled MuJoCo model the worlds simulate (null
+  // when the env has none), world `world`'s generalized positions (model nq values; false when
+  // there is nothing to render) and the time between two env steps (s)
+  virtual const mjModel* render_model() const { return nullptr; }
+  virtual bool render_qpos(int world, double* qpos) const {
+    (void)world;
+    (void)qpos;
+    return false;
+  }
+  virtual double step_period() const { return 0; }
 };
 
 }  // namespace stampede::rl

@@ -170,9 +170,11 @@ std::unique_ptr<PyVecEnv> make_env(const std::string& task, int num_envs, const 
 }  // namespace
 
 void bind_sim(pybind11::module_& m);  // python/sim_module.cpp: the stampede.sim submodule
+void bind_train(pybind11::module_& m);  // python/src/train.cpp: stampede._core._train
 
 PYBIND11_MODULE(_core, m) {
   bind_sim(m);
+  bind_train(m);
   m.doc() = "stampede: batched humanoid locomotion environments (C++ core)";
 
   py::class_<PyVecEnv>(m, "VecEnv",

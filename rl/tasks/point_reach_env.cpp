@@ -60,6 +60,13 @@ class PointReachEnv final : public VecEnvBase {
   int obs_dim() const override { return kObs; }
   int act_dim() const override { return kAct; }
   int max_episode_steps() const override { return kEpisodeSteps; }
+  const mjModel* render_model() const override { return model_; }
+  bool render_qpos(int world, double* qpos) const override {
+    if (world < 0 || world >= n_) return false;
+    for (int k = 0; k < model_->nq; ++k) qpos[k] = data_[world]->qpos[k];
+    return true;
+  }
+  double step_period() const override { return kDecimation * model_->opt.timestep; }
 
   void reset(float* obs) override {
     for (int i = 0; i < n_; ++i) {

@@ -227,6 +227,15 @@ std::vector<std::pair<std::string, int>> LocomotionEnv<Real>::observation_terms(
 }
 
 template <class Real>
+bool LocomotionEnv<Real>::render_qpos(int world, double* qpos) const {
+  const mjModel* m = backend_->mj_model();
+  if (!m || world < 0 || world >= nworld_) return false;
+  const Real* q = backend_->qpos() + static_cast<std::size_t>(world) * m->nq;
+  for (int i = 0; i < m->nq; ++i) qpos[i] = static_cast<double>(q[i]);
+  return true;
+}
+
+template <class Real>
 std::vector<std::string> LocomotionEnv<Real>::reward_term_names() const {
   std::vector<std::string> names;
   for (int t = 0; t < kNumRewardTerms; ++t) names.push_back(reward_term_name(t));

@@ -44,6 +44,9 @@ class LocomotionEnv final : public LocomotionVecEnv {
             unsigned char* truncated, float* final_obs) override;
   std::map<std::string, double> step_stats() const override;
   std::string contract_hash() const override { return contract_hash_; }
+  const mjModel* render_model() const override { return backend_->mj_model(); }
+  bool render_qpos(int world, double* qpos) const override;
+  double step_period() const override { return spec_.control_period; }
 
   // LocomotionVecEnv
   std::string device() const override { return backend_->name(); }

@@ -29,8 +29,8 @@ struct Result {
   std::string out;
 };
 
-Result run(const std::string& args) {
-  const std::string cmd = std::string(STAMPEDE_BIN) + " " + args + " 2>&1";
+Result run_command(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
   Result r;
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -40,6 +40,8 @@ Result run(const std::string& args) {
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
+
+Result run(const std::string& args) { return run_command(std::string(STAMPEDE_BIN) + " " + args); }
 
 // metrics.csv as rows of column -> text
 std::vector<std::map<std::string, std::string>> read_metrics(const fs::path& run_dir) {
@@ -112,6 +114,17 @@ TEST_CASE("stampede train learns point-reach; play reproduces it; resume continu
   CHECK(std::stod(p.out.substr(at + 12)) > 80);
   CHECK(p.out.find("episode 16: return") != std::string::npos);
 
+  // play --video: world 0's episode (100 control steps at 25 Hz), rendered and encoded by ffmpeg
+  const fs::path video = dir / "play.mp4";
+  const Result v = run("play --run " + run_dir.string() + " --episodes 2 --video " + video.string() +
+                       " --video-size 160x120");
+  INFO(v.out);
+  REQUIRE(v.code == 0);
+  CHECK(v.out.find("100 frames of 160x120 at 25 fps") != std::string::npos);
+  const Result probe = run_command("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+                                   "stream=nb_read_frames,width,height -of csv=p=0 " + video.string());
+  CHECK(probe.out == "160,120,100\n");
+
   // resume: continues from iteration 150 up to 160, appending to metrics.csv
   const Result re = run("train --resume " + run_dir.string() + " --iterations 160 --quiet");
   INFO(re.out);
@@ -170,9 +183,13 @@ TEST_CASE("train and play refuse what they cannot do, with a reason", "[rl][cli]
   r = run("train --task target --num-envs 8 --iterations 1 --set actor_hidden=[8] --set critic_hidden=[8] --quiet --run-dir " +
           (dir / "c").string());
   REQUIRE(r.code == 0);
+  // the target task has no MuJoCo model: nothing to render
   r = run("play --run " + (dir / "c").string() + " --video out.mp4");
   CHECK(r.code == 1);
-  CHECK(r.out.find("OpenGL") != std::string::npos);
+  CHECK(r.out.find("no MuJoCo model to render") != std::string::npos);
   CHECK_FALSE(fs::exists("out.mp4"));
+  r = run("play --run " + (dir / "c").string() + " --video out.mp4 --video-size 640x");
+  CHECK(r.code == 1);
+  CHECK(r.out.find("--video-size: expected WxH") != std::string::npos);
   fs::remove_all(dir);
 }
