@@ -137,7 +137,7 @@ void OffscreenRenderer::track(int body, double distance, double azimuth, double 
     c.type = mjCAMERA_FREE;
     for (int k = 0; k < 3; ++k) c.lookat[k] = s_->model->stat.center[k];
   }
-  c.distance = distance > 0 ? distance : std::clamp(2.5 * s_->model->stat.extent, 0.5, 8.0);
+  c.distance = distance > 0 ? distance : std::clamp(1.6 * s_->model->stat.extent, 0.5, 8.0);
   c.azimuth = azimuth;
   c.elevation = elevation;
 }
