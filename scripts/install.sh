@@ -10,7 +10,7 @@ DEB_PACKAGES=(
   libegl-dev libegl1 libegl-mesa0 libgl1-mesa-dri ffmpeg
 )
 PIP_PACKAGES=(
-  "mujoco-core==4.0.0" numpy pytest onnx onnxruntime tensorboard matplotlib
+  "mujoco-core==4.0.0" numpy pytest onnx onnxruntime tensorboard matplotlib pyyaml
 )
 
 need=()
