@@ -80,8 +80,7 @@ class Recorder {
     const double fps = o.fps > 0 ? o.fps : std::min(rate, 30.0);
     stride_ = std::max(1, static_cast<int>(std::lround(rate / fps)));
     fps_ = rate / stride_;  // real time
-    nq_ = m->nq;
-    qpos_.resize(nq_);
+    qpos_.resize(m->nq);
     rgb_.resize(static_cast<std::size_t>(o.width) * o.height * 3);
     renderer_ = std::make_unique<render::OffscreenRenderer>(m, o.width, o.height);
     writer_ = std::make_unique<render::VideoWriter>(o.path, o.width, o.height, fps_);
@@ -116,7 +115,7 @@ class Recorder {
   std::vector<double> qpos_;
   std::vector<unsigned char> rgb_;
   std::string path_;
-  int stride_ = 1, nq_ = 0, max_frames_ = 0;
+  int stride_ = 1, max_frames_ = 0;
   double fps_ = 30;
   bool done_ = false;
 };
