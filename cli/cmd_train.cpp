@@ -1,6 +1,5 @@
 // cli/cmd_train.cpp — `stampede train`: PPO on a registered task, into a run directory.
 #include <algorithm>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -78,11 +77,6 @@ Data-parallel: `mpirun -np K stampede train ...` trains one policy with K ranks,
 --num-envs worlds of its own (seed + rank); gradients, KL, advantage and observation statistics
 are averaged over ranks; rank 0 writes the run. --resume works with another rank count.
 )";
-
-extern "C" void on_sigint(int) {
-  rl::OnPolicyRunner::stop_requested().store(true);
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C aborts
-}
 
 // the command line of `stampede train`
 struct TrainArgs {
@@ -187,19 +181,11 @@ int train(TrainArgs& t, rl::dist::Communicator* comm) {
                   cfg.runner.num_threads);
   }
   std::fflush(stdout);
-  rl::OnPolicyRunner::stop_requested().store(false);
-  auto previous = std::signal(SIGINT, on_sigint);
-  try {
-    runner.learn();
-  } catch (...) {
-    std::signal(SIGINT, previous);
-    throw;
-  }
-  std::signal(SIGINT, previous);
+  const bool interrupted = runner.learn_until_interrupted(/*second_aborts=*/true);
   if (root)
     std::printf("done: %lld iterations; latest checkpoint %s\n", static_cast<long long>(runner.iterations_done()),
                 rl::latest_checkpoint(run_dir).c_str());
-  return rl::OnPolicyRunner::stop_requested().load() ? 130 : 0;
+  return interrupted ? 130 : 0;
 }
 
 int run_train(const std::vector<std::string>& args) {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <chrono>
 #include <cmath>
@@ -156,6 +157,30 @@ int contain_nonfinite(int num_envs, int obs_dim, float* obs, float* reward, unsi
 }
 
 }  // namespace
+
+namespace {
+
+extern "C" void stop_after_iteration(int) { OnPolicyRunner::stop_requested().store(true); }
+
+extern "C" void stop_then_abort(int) {
+  OnPolicyRunner::stop_requested().store(true);
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C aborts
+}
+
+}  // namespace
+
+bool OnPolicyRunner::learn_until_interrupted(bool second_aborts) {
+  stop_requested().store(false);
+  const auto previous = std::signal(SIGINT, second_aborts ? stop_then_abort : stop_after_iteration);
+  try {
+    learn();
+  } catch (...) {
+    std::signal(SIGINT, previous);
+    throw;
+  }
+  std::signal(SIGINT, previous);
+  return stop_requested().load();
+}
 
 std::atomic<bool>& OnPolicyRunner::stop_requested() {
   static std::atomic<bool> flag{false};

@@ -65,6 +65,10 @@ class OnPolicyRunner {
   // train until cfg.runner.max_iterations iterations are done or stop is requested; writes a
   // checkpoint every save_interval iterations and at the end
   void learn();
+  // learn() with Ctrl-C (SIGINT) stopping it after the current iteration, with a checkpoint; with
+  // second_aborts, a second Ctrl-C ends the process. The previous handler is restored on return
+  // or exception. Returns true when Ctrl-C stopped it.
+  bool learn_until_interrupted(bool second_aborts);
   // one iteration (rollout + update); returns its statistics
   IterationStats iteration();
   std::string save();  // checkpoint of the current state; returns its path

@@ -6,7 +6,6 @@
 #include <pybind11/stl.h>
 
 #include <atomic>
-#include <csignal>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -22,8 +21,6 @@
 namespace py = pybind11;
 
 namespace {
-
-extern "C" void stop_after_iteration(int) { stampede::rl::OnPolicyRunner::stop_requested().store(true); }
 
 // returns (run directory, stopped by Ctrl-C)
 std::pair<std::string, bool> train(const std::string& task, std::optional<long long> num_envs,
@@ -63,19 +60,12 @@ std::pair<std::string, bool> train(const std::string& task, std::optional<long l
   rl::OnPolicyRunner runner(cfg, std::move(env), job.run_dir);
   if (!job.checkpoint.empty()) runner.load(job.checkpoint);
   if (quiet) runner.on_iteration = [](const rl::IterationStats&) {};
-  rl::OnPolicyRunner::stop_requested().store(false);
+  bool interrupted = false;
   {
     py::gil_scoped_release release;
-    auto previous = std::signal(SIGINT, stop_after_iteration);
-    try {
-      runner.learn();
-    } catch (...) {
-      std::signal(SIGINT, previous);
-      throw;
-    }
-    std::signal(SIGINT, previous);
+    interrupted = runner.learn_until_interrupted(/*second_aborts=*/false);
   }
-  return {job.run_dir, rl::OnPolicyRunner::stop_requested().load()};
+  return {job.run_dir, interrupted};
 }
 
 }  // namespace
