@@ -157,7 +157,7 @@ void Controller::run(double duration) {
   const long cycles = static_cast<long>(std::ceil(duration / period_ - 1e-9));
   latency_.reserve(latency_.size() + cycles);
   infer_.reserve(infer_.size() + cycles);
-  const double start = io_.now();
+  const double start = io_.start();
   for (long k = 0; k < cycles; ++k) {
     io_.wait_until(start + k * period_);
     step();

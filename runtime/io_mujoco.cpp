@@ -145,6 +145,12 @@ double MujocoIO::now() {
   return d_->time + std::chrono::duration<double>(wall - wall_mark_).count();
 }
 
+double MujocoIO::start() {
+  wall_start_ = wall_mark_ = std::chrono::steady_clock::now();
+  sim_mark_ = d_->time;
+  return d_->time;
+}
+
 void MujocoIO::wait_until(double t) {
   const double dt = m_->opt.timestep;
   while (d_->time < t - 0.5 * dt) {

@@ -57,6 +57,7 @@ class MujocoIO final : public RobotIO {
   void write(const JointCommand& cmd) override;
   double now() override;
   void wait_until(double t) override;
+  double start() override;  // the simulated time, exactly: the schedule never depends on host speed
 
   JointLimits joint_limits() const;   // the MJCF joint ranges (+-inf for unlimited joints)
   double sim_time() const;

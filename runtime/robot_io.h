@@ -47,6 +47,9 @@ class RobotIO {
   virtual void write(const JointCommand& cmd) = 0;
   virtual double now() = 0;                        // seconds, monotonic
   virtual void wait_until(double t) = 0;           // return once now() >= t (a simulator steps)
+  // the controller's schedule origin, called once as a run begins; a simulator restarts its clock
+  // here so the time spent before the run does not shift the schedule
+  virtual double start() { return now(); }
 };
 
 }  // namespace stampede::runtime

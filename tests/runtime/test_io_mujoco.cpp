@@ -1,6 +1,9 @@
 // tests/runtime/test_io_mujoco.cpp — the runtime against MuJoCo (sim-to-sim) on assets/h1.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
+
 #include "rl/export/policy_export.h"
 #include "runtime/controller.h"
 #include "runtime/io_mujoco.h"
@@ -21,6 +24,7 @@ struct RecordingIO : runtime::RobotIO {
   }
   double now() override { return inner.now(); }
   void wait_until(double t) override { inner.wait_until(t); }
+  double start() override { return inner.start(); }
   runtime::MujocoIO& inner;
   std::vector<runtime::JointCommand> commands;
 };
@@ -52,6 +56,8 @@ TEST_CASE("sim-to-sim: a random-weight policy runs 2 s on MuJoCo within every li
   runtime::ControllerConfig config;
   config.limits = mj.joint_limits();
   runtime::Controller c(spec, policy, io, config);
+  // time spent before the run (a loaded machine) must not shift the simulated schedule
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
   c.run(2.0);
   CHECK(c.cycle() == 100);                          // 2 s at 50 Hz
   CHECK(mj.physics_steps() == 400);                 // decimation 4
