@@ -19,8 +19,12 @@
 #include "kernels/launch.h"
 #include "kernels/smooth.h"
 #include "sim/compile.h"
+#include "sim/cpu_backend.h"
 #include "sim/data.h"
 #include "sim/model.h"
+#if defined(STAMPEDE_WITH_CUDA)
+#include "sim/cuda_backend.h"
+#endif
 
 namespace stampede::cli {
 namespace {
@@ -33,12 +37,13 @@ struct Options {
   std::string precision = "double";
   bool json = false;
   unsigned seed = 1;
+  double tol_scale = 1;  // every tolerance is multiplied by it
 };
 
 void print_help() {
   std::printf(
       "usage: stampede validate MODEL.xml [--steps N] [--worlds W] [--backend cpu|cuda]\n"
-      "                         [--precision double|float] [--seed S] [--json]\n\n"
+      "                         [--precision double|float] [--seed S] [--tol-scale X] [--json]\n\n"
       "Run our physics pipeline and MuJoCo's side by side from the same randomized states\n"
       "(joint positions within their ranges, free bodies dropped near the floor, random\n"
       "velocities and controls) and report each stage's largest error over all worlds:\n"
@@ -48,11 +53,14 @@ void print_help() {
       "  --steps N       trajectory length in steps (default 200); contact dynamics are chaotic,\n"
       "                  so long trajectories diverge from rounding differences alone\n"
       "  --worlds W      number of random worlds (default 16)\n"
-      "  --backend B     cpu (default) or cuda\n"
+      "  --backend B     cpu (default) or cuda (the CUDA backend on GPU 0; every field of the\n"
+      "                  compared state comes back from the device)\n"
       "  --precision P   double (default; rounding-level agreement) or float\n"
       "  --seed S        random seed (default 1)\n"
+      "  --tol-scale X   multiply every tolerance by X (default 1; below 1: a stricter check)\n"
       "  --json          print a JSON object instead of a table\n\n"
-      "exit status: 0 within tolerance, 1 outside tolerance, 2 unsupported model features\n");
+      "exit status: 0 within tolerance, 1 outside tolerance, 2 unsupported model features,\n"
+      "3 the backend cannot run here (no CUDA device, or a build without CUDA)\n");
 }
 
 Options parse(const std::vector<std::string>& args) {
@@ -73,6 +81,9 @@ Options parse(const std::vector<std::string>& args) {
       o.precision = value();
     } else if (a == "--seed") {
       o.seed = static_cast<unsigned>(std::stoul(value()));
+    } else if (a == "--tol-scale") {
+      o.tol_scale = std::stod(value());
+      if (!(o.tol_scale > 0)) throw std::invalid_argument("--tol-scale must be positive");
     } else if (a == "--json") {
       o.json = true;
     } else if (!a.empty() && a[0] == '-') {
@@ -99,6 +110,11 @@ struct ModelDeleter {
 };
 struct DataDeleter {
   void operator()(mjData* d) const { mj_deleteData(d); }
+};
+
+// the chosen backend cannot run on this machine or build
+struct BackendUnavailable : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 // one compared quantity: its largest relative error and the tolerance it must meet
@@ -168,7 +184,10 @@ struct Run {
   const mjModel* mm;
   const Options& opt;
   sim::Model<Real> model;
-  std::unique_ptr<sim::Data<Real>> data;
+  std::unique_ptr<sim::Data<Real>> data;  // --backend cpu: our arena, stepped by the CPU kernels
+#if defined(STAMPEDE_WITH_CUDA)
+  std::unique_ptr<sim::CudaBackend<Real>> cuda;  // --backend cuda: its host mirror is compared
+#endif
   std::vector<std::unique_ptr<mjData, DataDeleter>> mjd;
   std::vector<Stage> stages;
   int contact_overflow = 0, efc_overflow = 0, contacts = 0, rows = 0;
@@ -176,7 +195,23 @@ struct Run {
   Run(const mjModel* m, const Options& o) : mm(m), opt(o), model(sim::compile_model<Real>(m)) {
     int ccap = std::max(64, 8 * static_cast<int>(m->ngeom));
     int ecap = 4 * ccap + 2 * static_cast<int>(m->njnt) + static_cast<int>(m->nv);
-    data = std::make_unique<sim::Data<Real>>(sim::DataSizes::of(model.view(), o.worlds, ccap, ecap));
+    if (o.backend == "cuda") {
+#if defined(STAMPEDE_WITH_CUDA)
+      cuda = std::make_unique<sim::CudaBackend<Real>>(m, o.worlds, sim::Capacities{ccap, ecap});
+#else
+      throw BackendUnavailable("this build of stampede has no CUDA backend (configure with nvcc available)");
+#endif
+    } else {
+      data = std::make_unique<sim::Data<Real>>(sim::DataSizes::of(model.view(), o.worlds, ccap, ecap));
+    }
+  }
+
+  // the compared state: our arena, or the CUDA backend's host mirror (complete after each call)
+  const sim::DataView<Real>& view() const {
+#if defined(STAMPEDE_WITH_CUDA)
+    if (cuda) return cuda->data();
+#endif
+    return data->view();
   }
 
   template <class T>
@@ -186,7 +221,7 @@ struct Run {
 
   void set_states() {
     std::mt19937 rng(opt.seed);
-    const auto& v = data->view();
+    const auto& v = view();
     for (int w = 0; w < opt.worlds; ++w) {
       mjd.emplace_back(mj_makeData(mm));
       mjData* d = mjd.back().get();
@@ -198,8 +233,19 @@ struct Run {
     }
   }
 
-  // our forward pass on every world (CPU thread pool)
+  bool cuda_backend() const {
+#if defined(STAMPEDE_WITH_CUDA)
+    return cuda != nullptr;
+#else
+    return false;
+#endif
+  }
+
+  // our forward pass on every world (CPU thread pool, or the device)
   void forward(kern::ThreadPool& pool) {
+#if defined(STAMPEDE_WITH_CUDA)
+    if (cuda) return cuda->forward();
+#endif
     kern::CpuExec exec;
     exec.pool = &pool;
     kern::run_stage(kern::Stage::kForward, model.view(), data->view(), exec);
@@ -207,7 +253,7 @@ struct Run {
 
   // stage-by-stage errors after one forward pass
   void compare_forward(double tol_smooth, double tol_qacc) {
-    const auto& v = data->view();
+    const auto& v = view();
     int nv = mm->nv, nb = mm->nbody;
     double kin = 0, inertia = 0, smooth = 0, con = 0, efc = 0, acc = 0;
     std::string con_note, efc_note;
@@ -279,7 +325,7 @@ struct Run {
   // both engines step from the compared state; divergence of qpos and qvel at the end
   void compare_trajectory(kern::ThreadPool& pool, double tol) {
     if (opt.steps == 0) return;
-    const auto& v = data->view();
+    const auto& v = view();
     // restart both from the compared states (MuJoCo's warm start is cold like ours)
     for (int w = 0; w < opt.worlds; ++w) {
       mjData* d = mjd[w].get();
@@ -288,9 +334,14 @@ struct Run {
         v.qacc_warmstart.at(w)[i] = 0;
       }
     }
-    kern::CpuExec exec;
-    exec.pool = &pool;
-    kern::step(model.view(), v, exec, opt.steps);
+#if defined(STAMPEDE_WITH_CUDA)
+    if (cuda) cuda->step(opt.steps);  // uploads the zeroed warm start with the rest
+#endif
+    if (!cuda_backend()) {
+      kern::CpuExec exec;
+      exec.pool = &pool;
+      kern::step(model.view(), v, exec, opt.steps);
+    }
     double div = 0;
     for (int w = 0; w < opt.worlds; ++w) {
       mjData* d = mjd[w].get();
@@ -315,8 +366,22 @@ int run_validation(const mjModel* mm, const Options& opt) {
   double tol_smooth = single ? 1e-3 : 1e-8;
   double tol_qacc = single ? 1e-2 : 1e-6;
   double tol_traj = single ? 1e-1 : 1e-4;
+  tol_smooth *= opt.tol_scale;
+  tol_qacc *= opt.tol_scale;
+  tol_traj *= opt.tol_scale;
 
-  Run<Real> run(mm, opt);
+  std::unique_ptr<Run<Real>> made;
+  try {
+    made = std::make_unique<Run<Real>>(mm, opt);
+  } catch (const BackendUnavailable& e) {
+    std::fprintf(stderr, "stampede validate: --backend %s: %s\n", opt.backend.c_str(), e.what());
+    return 3;
+  } catch (const std::runtime_error& e) {
+    if (opt.backend != "cuda" || std::string(e.what()).rfind("no CUDA device", 0) != 0) throw;
+    std::fprintf(stderr, "stampede validate: --backend cuda: %s\n", e.what());
+    return 3;
+  }
+  Run<Real>& run = *made;
   run.set_states();
   kern::ThreadPool pool(0);
   run.forward(pool);
@@ -378,12 +443,6 @@ int validate(const std::vector<std::string>& args) {
       std::printf("validate %s: the model uses features stampede does not simulate:\n", opt.model.c_str());
       for (const std::string& f : bad) std::printf("  - %s\n", f.c_str());
     }
-    return 2;
-  }
-  if (opt.backend == "cuda") {
-    std::fprintf(stderr,
-                 "stampede validate: the cuda backend is not wired into validate yet "
-                 "(no device-side Model/Data transfer exists); use --backend cpu\n");
     return 2;
   }
   return opt.precision == "float" ? run_validation<float>(mm.get(), opt)
