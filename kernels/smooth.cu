@@ -49,6 +49,45 @@ void step_cuda(const sim::ModelView<Real>& m, const sim::DataView<Real>& d, int 
   run_stage_cuda(Stage::kFwdVelocity, m, d, stream);
 }
 
+template <class Real>
+void reset_masked_cuda(const sim::ModelView<Real>& m, const sim::DataView<Real>& d, const unsigned char* mask,
+                       void* stream) {
+  CudaExec exec;
+  exec.stream = static_cast<cudaStream_t>(stream);
+  const sim::ModelView<Real> mv = m;
+  const sim::DataView<Real> dv = d;
+  for_each_world(exec, d.s.nworld, [=] __device__(int w, WarpTeam& team) {
+    if (!mask[w]) return;  // uniform over the warp
+    reset_world(mv, dv, w, team);
+    forward(mv, dv, w, team);
+    team.sync();
+    team.single([&] { dv.warning_flags.at(w)[0] = 0; });
+  });
+}
+
+template <class Real>
+void fold_warnings_cuda(const sim::DataView<Real>& d, int* counters, void* stream) {
+  CudaExec exec;
+  exec.stream = static_cast<cudaStream_t>(stream);
+  const sim::DataView<Real> dv = d;
+  for_each_world(exec, d.s.nworld, [=] __device__(int w, WarpTeam& team) {
+    team.single([&] {
+      int& flags = dv.warning_flags.at(w)[0];
+      if (!flags) return;
+      if (flags & kWarnContactOverflow) counters[3 * w] += 1;
+      if (flags & kWarnConstraintOverflow) counters[3 * w + 1] += 1;
+      if (flags & kWarnBadQacc) counters[3 * w + 2] += 1;
+      flags = 0;
+    });
+  });
+}
+
+template void reset_masked_cuda<float>(const sim::ModelView<float>&, const sim::DataView<float>&,
+                                       const unsigned char*, void*);
+template void reset_masked_cuda<double>(const sim::ModelView<double>&, const sim::DataView<double>&,
+                                        const unsigned char*, void*);
+template void fold_warnings_cuda<float>(const sim::DataView<float>&, int*, void*);
+template void fold_warnings_cuda<double>(const sim::DataView<double>&, int*, void*);
 template void run_stage_cuda<float>(Stage, const sim::ModelView<float>&, const sim::DataView<float>&, void*);
 template void run_stage_cuda<double>(Stage, const sim::ModelView<double>&, const sim::DataView<double>&, void*);
 template void step_cuda<float>(const sim::ModelView<float>&, const sim::DataView<float>&, int, void*);

@@ -115,6 +115,17 @@ struct CudaArray {
     owner.cast<const ss::Batch&>().copy_to_host(view, out.mutable_data());
     return out;
   }
+  void setitem(const py::object& key, const py::object& values) const {
+    if (!view.writable) throw py::value_error("'" + view.name + "' is read-only");
+    py::array h = numpy();
+    h.attr("__setitem__")(key, values);
+    ss::ArrayView src;
+    src.data = h.mutable_data();
+    src.dtype = view.dtype;
+    src.shape = view.shape;
+    src.name = view.name;
+    view.copy_from(src);
+  }
 };
 
 // a batch view as a numpy array (host) or a CudaArray (device), owned by `self`
@@ -134,11 +145,13 @@ py::object as_python(const py::object& self, const ss::ArrayView& v) {
 // `sim.<field> = values`: copy into the view with numpy's broadcasting and same-kind casting,
 // naming the field when the shape or dtype does not fit
 void assign(const py::object& self, const ss::ArrayView& v, const py::object& values) {
-  if (v.device == ss::Device::kCuda)
-    throw py::type_error("'" + v.name + "' is in GPU memory: write it through __cuda_array_interface__");
-  py::array dst = as_python(self, v);
-  py::array src = py::module_::import("numpy").attr("asarray")(values);
   const py::module_ np = py::module_::import("numpy");
+  // a device array: the values land in a host array of its shape first, then go up in one copy
+  py::array staged;
+  if (v.device == ss::Device::kCuda)
+    staged = py::array(numpy_dtype(v.dtype), std::vector<py::ssize_t>(v.shape.begin(), v.shape.end()));
+  py::array dst = v.device == ss::Device::kCuda ? staged : py::array(as_python(self, v));
+  py::array src = np.attr("asarray")(values);
   if (!np.attr("can_cast")(src.dtype(), dst.dtype(), py::arg("casting") = "same_kind").cast<bool>())
     throw py::type_error("'" + v.name + "' holds " + ss::dtype_name(v.dtype) + "; cannot assign " +
                          py::str(src.dtype()).cast<std::string>() + " values");
@@ -149,6 +162,14 @@ void assign(const py::object& self, const ss::ArrayView& v, const py::object& va
     for (py::ssize_t i = 0; i < src.ndim(); ++i) got.push_back(src.shape(i));
     throw py::value_error("'" + v.name + "' has shape " + shape_str(v.shape) + "; cannot assign values of shape " +
                           shape_str(got));
+  }
+  if (v.device == ss::Device::kCuda) {
+    ss::ArrayView host;
+    host.data = staged.mutable_data();
+    host.dtype = v.dtype;
+    host.shape = v.shape;
+    host.name = v.name;
+    v.copy_from(host);
   }
 }
 
@@ -281,8 +302,21 @@ void bind_sim(py::module_& m) {
       .def_property_readonly("__cuda_array_interface__", &CudaArray::interface)
       .def_property_readonly("shape", [](const CudaArray& a) { return a.view.shape; })
       .def_property_readonly("dtype", [](const CudaArray& a) { return numpy_dtype(a.view.dtype); })
-      .def("__dlpack__", &CudaArray::dlpack, py::arg("stream") = py::none())
+      .def("__dlpack__", [](const CudaArray& a, const py::object& stream,
+                            const py::kwargs&) { return a.dlpack(stream); },  // max_version etc.: a legacy capsule
+           py::arg("stream") = py::none())
       .def("__dlpack_device__", [](const CudaArray& a) { return py::make_tuple(kDLCUDA, a.device_id()); })
+      .def("__len__", [](const CudaArray& a) { return a.view.shape.at(0); })
+      .def("__array__", [](const CudaArray& a, const py::object& dtype, const py::kwargs&) {
+             py::array h = a.numpy();
+             return dtype.is_none() ? h : py::array(h.attr("astype")(dtype));
+           }, py::arg("dtype") = py::none(), "A host copy (np.asarray).")
+      .def("__setitem__", &CudaArray::setitem, py::arg("key"), py::arg("values"),
+           "sim.qpos[...] = values: numpy indexing and broadcasting on a host copy, then one copy up.")
+      .def("__repr__", [](const CudaArray& a) {
+             return "CudaArray('" + a.view.name + "', shape=" + shape_str(a.view.shape) + ", dtype=" +
+                    ss::dtype_name(a.view.dtype) + ")";
+           })
       .def("numpy", &CudaArray::numpy, "A host copy.");
 
   py::class_<Contacts>(s, "Contacts", "The contacts of a batch: contact[w] holds world w's first ncon contacts.")

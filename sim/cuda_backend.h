@@ -1,6 +1,12 @@
 // sim/cuda_backend.h — the batched simulator on one GPU: the same kernel bodies as the CPU
-// backend, one warp per world. The interface's arrays are host mirrors: inputs are uploaded
-// before each forward/step/reset, outputs downloaded after it.
+// backend, one warp per world. Two residencies:
+// - host mirror (the default, what Backend<Real> users such as the task see): the interface's
+//   arrays are host memory; the whole state is uploaded before each forward/step and
+//   downloaded after it;
+// - device resident (set_device_resident(true), what stampede::sim::Batch uses): the state
+//   lives on the device between calls and users read and write it there (device_address());
+//   forward/step upload the model only after a host-side change (model_field()), and fold the
+//   warning flags into per-world counters on the device. Nothing per world runs on the host.
 //
 // Constructing it without a usable device throws std::runtime_error("no CUDA device: ...").
 #pragma once
@@ -70,20 +76,41 @@ class CudaBackend : public Backend<Real> {
   const Real* con_pos() const override { return h().contact_pos.data; }
   const Real* con_frame() const override { return h().contact_frame.data; }
   const Real* con_force() const override { return h().contact_force.data; }
-  const WorldWarnings* warnings() const override { return warnings_.data(); }
+  const WorldWarnings* warnings() const override;  // device resident: downloads the counters
 
   void forward() override;
   void step(int nstep) override;
   void reset(const int* worlds, int n) override;
   Real* model_field(const std::string& name, int* size = nullptr) override;
 
-  // the host mirror of every data field (valid after each call)
+  // the host mirror of every data field (valid after each call while not device resident)
   const DataView<Real>& data() const { return host_->view(); }
+
+  // device residency (see the top of this file). Turning it on uploads the state, turning it
+  // off downloads it; reset() works in both (through the host mirror).
+  void set_device_resident(bool on);
+  bool device_resident() const { return resident_; }
+  // the device address of a host-mirror address inside the data arena (an array the interface
+  // returned, or a field of data()); nullptr for any other address (e.g. warnings())
+  void* device_address(const void* host) const;
+  // the device view of every data field
+  const DataView<Real>& device_data() const { return data_view_dev_; }
+  // device resident: the per-world warning counters in device memory, (nworld) WorldWarnings
+  const WorldWarnings* device_warnings() const;
+  // device resident: the worlds with mask[w] != 0 (device memory, nworld bytes) back to qpos0,
+  // then mj_forward, on the device
+  void reset_masked(const unsigned char* mask);
+  // device resident: the (nworld, size) device array of a per-world model field, expanded and
+  // uploaded now; device code may then write it (domain randomization). A later model_field()
+  // call hands out the host copy again, which the next forward/step uploads over it.
+  Real* device_model_field(const std::string& name, int* size = nullptr);
 
  private:
   const DataView<Real>& h() const { return host_->view(); }
-  void upload();    // model and the whole data arena to the device
-  void download();  // the whole data arena back, then warnings
+  void upload_model();  // the model arena (again after a per-world field was expanded)
+  void upload();        // model and the whole data arena to the device
+  void download();      // the whole data arena back, then warnings
+  void sync_warnings(); // device resident: the warning flags back, counted, cleared on both sides
 
   mjModel* mj_ = nullptr;
   int nworld_;
@@ -93,8 +120,11 @@ class CudaBackend : public Backend<Real> {
   DataView<Real> data_view_dev_;
   ModelView<Real> model_view_dev_;
   std::vector<std::pair<const void*, std::pair<std::size_t, std::size_t>>> model_chunks_;  // host, (offset, bytes)
-  std::vector<WorldWarnings> warnings_;
+  mutable std::vector<WorldWarnings> warnings_;
+  DeviceArena warnings_dev_;  // device resident: the counters
   void* stream_ = nullptr;
+  bool resident_ = false;
+  bool model_dirty_ = true;   // the host model changed since the last upload
 };
 
 }  // namespace stampede::sim

@@ -13,6 +13,10 @@
 // run time and both float32 and float64 are built. Arrays stay valid and at the same address for
 // the life of the Batch; outputs are refreshed by forward(), step() and reset().
 //
+// On the "cuda" backend the state stays in GPU memory between calls and the arrays are device
+// arrays (ArrayView::device == Device::kCuda; only warnings() stays on the host): pass them to
+// CUDA code as they are, read them with copy_to_host(), write them with ArrayView::copy_from().
+//
 // Bad input throws: std::invalid_argument (unknown backend, dtype, field; wrong shape or dtype;
 // a model with features the kernels do not simulate), std::out_of_range (a world index),
 // std::runtime_error (a CUDA backend without a device or in a build without CUDA).
@@ -55,8 +59,9 @@ struct ArrayView {
   template <class T>
   T* as() const;
 
-  // copy `src` (same shape, any float dtype into a float field, int32 into int32) into this view;
-  // throws std::invalid_argument naming the field on a shape or dtype mismatch or a read-only view
+  // copy host array `src` (same shape, any float dtype into a float field, int32 into int32) into
+  // this view, host or device; throws std::invalid_argument naming the field on a shape or dtype
+  // mismatch, a read-only view or a device `src`
   void copy_from(const ArrayView& src) const;
 };
 

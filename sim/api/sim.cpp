@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <type_traits>
@@ -14,6 +15,8 @@
 #include "sim/make_backend.h"
 #if defined(STAMPEDE_WITH_CUDA)
 #include <cuda_runtime_api.h>
+
+#include "sim/cuda_backend.h"
 #endif
 
 namespace stampede::sim {
@@ -112,11 +115,23 @@ void convert_any(void* dst, DType dt, const void* src, DType st, std::size_t n, 
 
 void ArrayView::copy_from(const ArrayView& src) const {
   if (!writable) throw std::invalid_argument(field_label(*this) + " is read-only");
-  if (device != Device::kCpu || src.device != Device::kCpu)
-    throw std::invalid_argument(field_label(*this) + ": copy_from works on host arrays only");
+  if (src.device != Device::kCpu)
+    throw std::invalid_argument(field_label(*this) + ": copy_from reads host arrays only");
   if (src.shape != shape)
     throw std::invalid_argument(field_label(*this) + ": expected shape " + shape_str() + ", got " + src.shape_str());
-  convert_any(data, dtype, src.data, src.dtype, size(), field_label(*this));
+  if (device == Device::kCpu) {
+    convert_any(data, dtype, src.data, src.dtype, size(), field_label(*this));
+    return;
+  }
+  // a device array: convert on the host, then one copy up
+  std::vector<unsigned char> staged(bytes());
+  convert_any(staged.data(), dtype, src.data, src.dtype, size(), field_label(*this));
+#if defined(STAMPEDE_WITH_CUDA)
+  const cudaError_t err = cudaMemcpy(data, staged.data(), staged.size(), cudaMemcpyHostToDevice);
+  if (err != cudaSuccess) throw std::runtime_error(field_label(*this) + ": " + cudaGetErrorString(err));
+#else
+  throw std::runtime_error(field_label(*this) + ": a device array in a build without CUDA");
+#endif
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -191,6 +206,9 @@ struct Batch::Impl {
   std::unique_ptr<Backend<float>> f32;
   std::unique_ptr<Backend<double>> f64;
   alignas(64) double empty[1] = {0};  // storage of zero-size arrays (act with na == 0)
+  // the CUDA backend keeps the state on the device (CudaBackend::set_device_resident): a host
+  // mirror address -> its device address (null for arrays that stay on the host: warnings)
+  std::function<void*(const void*)> device_address;
 
   // call fn with the backend, typed
   template <class Fn>
@@ -205,10 +223,16 @@ struct Batch::Impl {
     v.name = name;
     v.dtype = t;
     v.writable = writable;
-    v.device = Device::kCpu;  // every Backend array is host memory (CUDA: host mirrors)
+    v.device = Device::kCpu;
     v.shape.push_back(nworld);
     for (auto s : tail) v.shape.push_back(s);
     v.data = v.size() == 0 ? const_cast<double*>(empty) : const_cast<void*>(p);
+    if (device_address && v.size() != 0) {
+      if (void* d = device_address(p)) {
+        v.data = d;
+        v.device = Device::kCuda;
+      }
+    }
     return v;
   }
   ArrayView real(const char* name, const void* p, std::vector<std::int64_t> tail, bool writable) const {
@@ -246,6 +270,18 @@ Batch::Batch(const CompiledModel& model, int nworld, const std::string& backend,
     s.dtype = DType::kFloat64;
     s.f64 = make_backend<double>(backend, model.mj_model(), nworld, nthread);
   }
+#if defined(STAMPEDE_WITH_CUDA)
+  // the state lives on the device between calls; the arrays are device arrays
+  if (backend == "cuda") {
+    s.with([&](auto& b) {
+      using Real = std::remove_reference_t<decltype(*b.qpos())>;
+      auto* cuda = dynamic_cast<CudaBackend<Real>*>(&b);
+      if (!cuda) throw std::logic_error("Batch: backend 'cuda' is not a CudaBackend");
+      cuda->set_device_resident(true);
+      s.device_address = [cuda](const void* p) { return cuda->device_address(p); };
+    });
+  }
+#endif
 }
 
 Batch::~Batch() = default;
@@ -346,7 +382,14 @@ ArrayView world_rows(const ArrayView& all, int w, int n) {
 WorldContacts Batch::contact(int world) const {
   impl_->check_world(world);
   WorldContacts c;
-  c.ncon = static_cast<const int*>(ncon().data)[world];
+  const ArrayView all = ncon();
+  if (all.device == Device::kCpu) {
+    c.ncon = static_cast<const int*>(all.data)[world];
+  } else {
+    std::vector<int> n(static_cast<std::size_t>(impl_->nworld));
+    copy_to_host(all, n.data());
+    c.ncon = n[static_cast<std::size_t>(world)];
+  }
   c.pos = world_rows(contact_pos(), world, c.ncon);
   c.frame = world_rows(contact_frame(), world, c.ncon);
   c.dist = world_rows(contact_dist(), world, c.ncon);

@@ -13,6 +13,7 @@
 #include "sim/mujoco_backend.h"
 #include "sim/robot/robot.h"
 #include "sim/robot_check.h"
+#include "sim/tasks/locomotion_device_env.h"
 #include "sim/tasks/locomotion_env.h"
 
 #if defined(STAMPEDE_TASKS_KERNEL_BACKENDS)
@@ -140,6 +141,13 @@ std::unique_ptr<LocomotionVecEnv> make_locomotion_vec_env(const std::string& tas
   if (device == "cuda")
     throw std::invalid_argument("device 'cuda': this build of stampede has no CUDA backend "
                                 "(built with STAMPEDE_WITH_CUDA=OFF or without nvcc)");
+#endif
+#if defined(STAMPEDE_WITH_CUDA)
+  // the task's state and every per-world stage on the GPU (locomotion_device_env.h)
+  if (device == "cuda") {
+    auto env = make_cuda_locomotion_env(model.get(), num_envs, spec, cfg, seed);
+    return env;
+  }
 #endif
   return make_env_on<float>(make_backend<float>(device, model.get(), num_envs, nthread), spec, cfg,
                             seed, nthread, model);

@@ -333,6 +333,37 @@ def test_cuda_without_a_device_is_a_clear_error():
         assert sim.backend == "cuda"
 
 
+def test_cuda_batch_has_device_arrays_and_matches_cpu():
+    """On a GPU: the arrays are device arrays (__cuda_array_interface__, DLPack), writes go up
+    through `sim.qpos[...] = ...`, and forward/step agree with the CPU backend in float64."""
+    model = sim_api.load(H1)
+    try:
+        gpu = sim_api.Batch(model, nworld=5, backend="cuda", dtype="float64")
+    except RuntimeError as e:
+        pytest.skip(f"no usable CUDA device: {e}")
+    cpu = sim_api.Batch(model, nworld=5, backend="cpu", dtype="float64", nthread=1)
+    assert isinstance(gpu.qpos, sim_api.CudaArray)
+    cai = gpu.qpos.__cuda_array_interface__
+    assert cai["shape"] == (5, model.nq) and cai["typestr"] == "<f8" and cai["version"] == 3
+    assert cai["data"][1] is False and gpu.qacc.__cuda_array_interface__["data"][1] is True
+    assert gpu.qpos.__dlpack_device__()[0] == 2  # kDLCUDA
+    rng = np.random.default_rng(3)
+    q = np.asarray(cpu.qpos).copy()
+    q[:, 7:] += 0.1 * rng.standard_normal((5, model.nq - 7))
+    for b in (gpu, cpu):
+        b.qpos[:] = q
+        b.ctrl[:, 0] = 0.3
+        b.forward()
+    np.testing.assert_array_equal(gpu.qpos.numpy(), q)
+    assert max_rel(gpu.qacc.numpy(), cpu.qacc) < 1e-8
+    np.testing.assert_array_equal(np.asarray(gpu.ncon), cpu.ncon)
+    for b in (gpu, cpu):
+        b.step(nstep=100)
+    assert max_rel(gpu.qpos.numpy(), cpu.qpos) < 1e-6
+    with pytest.raises(ValueError, match="read-only"):
+        gpu.qacc[:] = 0
+
+
 def test_input_errors():
     model = sim_api.load(HUMANOID)
     sim = sim_api.Batch(model, nworld=3, backend="cpu", dtype="float64", nthread=1)
