@@ -16,6 +16,7 @@
 
 #include <mujoco/mujoco.h>
 
+#include "python/cuda_array.h"
 #include "sim/compile.h"
 #include "stampede/sim.h"
 
@@ -94,8 +95,9 @@ struct CudaArray {
     t.data = view.data;
     t.device = {kDLCUDA, device_id()};
     t.ndim = static_cast<std::int32_t>(view.shape.size());
-    t.dtype = {static_cast<std::uint8_t>(view.dtype == ss::DType::kInt32 ? 0 : 2),
-               static_cast<std::uint8_t>(8 * ss::dtype_size(view.dtype)), 1};
+    // DLPack type codes: kDLInt 0, kDLFloat 2, kDLBool 6
+    const std::uint8_t code = view.dtype == ss::DType::kInt32 ? 0 : view.dtype == ss::DType::kBool ? 6 : 2;
+    t.dtype = {code, static_cast<std::uint8_t>(8 * ss::dtype_size(view.dtype)), 1};
     t.shape = ctx->shape.data();
     t.strides = nullptr;  // C-contiguous
     t.byte_offset = 0;
@@ -112,7 +114,7 @@ struct CudaArray {
   py::array numpy() const {
     std::vector<py::ssize_t> shape(view.shape.begin(), view.shape.end());
     py::array out(numpy_dtype(view.dtype), shape);
-    owner.cast<const ss::Batch&>().copy_to_host(view, out.mutable_data());
+    ss::copy_to_host(view, out.mutable_data());
     return out;
   }
   void setitem(const py::object& key, const py::object& values) const {
@@ -127,6 +129,13 @@ struct CudaArray {
     view.copy_from(src);
   }
 };
+
+}  // namespace
+
+// python/cuda_array.h
+py::object make_cuda_array(py::object owner, const ss::ArrayView& view) { return py::cast(CudaArray{std::move(owner), view}); }
+
+namespace {
 
 // a batch view as a numpy array (host) or a CudaArray (device), owned by `self`
 py::object as_python(const py::object& self, const ss::ArrayView& v) {
@@ -298,7 +307,8 @@ void bind_sim(py::module_& m) {
       py::arg("path"), "The features of an MJCF model the stampede kernels do not simulate (empty: none).");
   s.def("warning_names", &ss::warning_names);
 
-  py::class_<CudaArray>(s, "CudaArray", "An array in GPU memory (__cuda_array_interface__ v3).")
+  py::class_<CudaArray>(s, "CudaArray",
+                        "An array in GPU memory (__cuda_array_interface__ v3, DLPack); numpy() copies it to the host.")
       .def_property_readonly("__cuda_array_interface__", &CudaArray::interface)
       .def_property_readonly("shape", [](const CudaArray& a) { return a.view.shape; })
       .def_property_readonly("dtype", [](const CudaArray& a) { return numpy_dtype(a.view.dtype); })

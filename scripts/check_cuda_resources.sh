@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/check_cuda_resources.sh — compile every CUDA source (kernels/*.cu, sim/*.cu) for sm_80
+# scripts/check_cuda_resources.sh — compile every CUDA source (kernels/, sim/, sim/tasks/) for sm_80
 # and sm_90 with `-Xptxas -v` and fail when a kernel spills registers or needs a stack frame
 # above the budget. Runs without a GPU (CI).
 #
@@ -79,7 +79,7 @@ fi
 if [[ $# -gt 0 ]]; then
   sources=("$@")
 else
-  mapfile -t sources < <(cd "${root}" && ls kernels/*.cu sim/*.cu 2>/dev/null)
+  mapfile -t sources < <(cd "${root}" && ls kernels/*.cu sim/*.cu sim/tasks/*.cu 2>/dev/null)
 fi
 
 fail=0

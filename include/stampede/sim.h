@@ -34,8 +34,8 @@ typedef struct mjModel_ mjModel;
 namespace stampede::sim {
 
 // element type of an array
-enum class DType { kFloat32, kFloat64, kInt32 };
-const char* dtype_name(DType t);      // "float32", "float64", "int32"
+enum class DType { kFloat32, kFloat64, kInt32, kBool };
+const char* dtype_name(DType t);      // "float32", "float64", "int32", "bool" (one byte)
 std::size_t dtype_size(DType t);      // bytes per element
 
 // where an array's memory is
@@ -113,6 +113,14 @@ struct WorldContacts {
 };
 
 // nworld copies of one model, stepped together by one backend in one dtype
+// copy any view (host or device memory) to host memory `dst`, view.bytes() bytes
+void copy_to_host(const ArrayView& view, void* dst);
+// a new device buffer holding a copy of `bytes` of device memory at `src`, freed when the last
+// reference goes (std::runtime_error without CUDA)
+std::shared_ptr<void> device_copy(const void* src, std::size_t bytes);
+// the same from host memory
+std::shared_ptr<void> device_copy_from_host(const void* host, std::size_t bytes);
+
 class Batch {
  public:
   // backend: "cpu" | "cuda" | "mujoco"; dtype: "float32" | "float64" ("mujoco": float64 only);

@@ -15,8 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "python/cuda_array.h"
 #include "sim/tasks/make_env.h"
 #include "sim/tasks/task_config.h"
+#include "stampede/sim.h"
 
 namespace py = pybind11;
 using stampede::sim::tasks::LocomotionVecEnv;
@@ -49,6 +51,43 @@ std::string shape_str(const py::array& a) {
   return s.str();
 }
 
+namespace ss = stampede::sim;
+
+// a fresh device array holding a copy of `bytes` of the env's device memory at `src`; a capsule
+// owns the copy
+py::object device_array_copy(const void* src, ss::DType dtype, std::vector<std::int64_t> shape, const char* name) {
+  ss::ArrayView v;
+  v.dtype = dtype;
+  v.shape = std::move(shape);
+  v.device = ss::Device::kCuda;
+  v.name = name;
+  auto* mem = new std::shared_ptr<void>(ss::device_copy(src, v.bytes()));
+  v.data = mem->get();
+  py::capsule owner(mem, [](void* p) { delete static_cast<std::shared_ptr<void>*>(p); });
+  return make_cuda_array(owner, v);
+}
+
+// the device address of a (n, na) float32 C-contiguous array given through
+// __cuda_array_interface__; nullptr when `a` has none
+const float* cuda_actions(const py::handle& a, int n, int na) {
+  if (!py::hasattr(a, "__cuda_array_interface__")) return nullptr;
+  const py::dict cai = a.attr("__cuda_array_interface__");
+  const std::string want = "(" + std::to_string(n) + ", " + std::to_string(na) + ")";
+  const py::tuple shape = cai["shape"];
+  if (shape.size() != 2 || shape[0].cast<long>() != n || shape[1].cast<long>() != na)
+    throw py::value_error("step(actions): expected shape " + want + ", got " + py::repr(shape).cast<std::string>());
+  const std::string typestr = cai["typestr"].cast<std::string>();
+  if (typestr != "<f4")
+    throw py::type_error("step(actions): expected float32 ('<f4'), got '" + typestr + "' (use .float())");
+  if (cai.contains("strides") && !cai["strides"].is_none()) {
+    const py::tuple st = cai["strides"];
+    if (st[0].cast<long>() != 4L * na || st[1].cast<long>() != 4)
+      throw py::value_error("step(actions): the array must be C-contiguous (use .contiguous())");
+  }
+  const py::tuple data = cai["data"];
+  return reinterpret_cast<const float*>(data[0].cast<std::uintptr_t>());
+}
+
 class PyVecEnv {
  public:
   PyVecEnv(std::unique_ptr<LocomotionVecEnv> env, std::string task)
@@ -65,6 +104,16 @@ class PyVecEnv {
     if (!options.is_none() && !py::isinstance<py::dict>(options))
       throw py::type_error("reset(options=...) expects a dict or None");
     LocomotionVecEnv& e = env();
+    if (e.device_resident()) {
+      {
+        py::gil_scoped_release release;
+        std::lock_guard<std::mutex> lock(mu_);
+        if (seed) e.seed(*seed);
+        e.reset_device();
+      }
+      return py::make_tuple(device_array_copy(e.device_outputs().obs, ss::DType::kFloat32, {e.num_envs(), e.obs_dim()}, "obs"),
+                            py::dict());
+    }
     float* obs = nullptr;
     py::array obs_arr = owned_array<float>({e.num_envs(), e.obs_dim()}, &obs, py::dtype::of<float>());
     {
@@ -80,6 +129,7 @@ class PyVecEnv {
   py::tuple step(const py::handle& actions) {
     LocomotionVecEnv& e = env();
     const int n = e.num_envs(), na = e.act_dim(), no = e.obs_dim();
+    if (e.device_resident()) return step_device(actions);
     const py::array act = checked_actions(actions, n, na);
 
     float *obs = nullptr, *reward = nullptr, *final_obs = nullptr, *terms = nullptr;
@@ -118,6 +168,65 @@ class PyVecEnv {
     info["reward_terms"] = reward_terms;
     info["stats"] = stats;
     return py::make_tuple(obs_arr, rew_arr, term_arr, trunc_arr, info);
+  }
+
+  // the env lives on the GPU: actions from device memory (__cuda_array_interface__: torch,
+  // CuPy, ...) or host memory (numpy, copied up); outputs are fresh device arrays
+  py::tuple step_device(const py::handle& actions) {
+    LocomotionVecEnv& e = env();
+    const int n = e.num_envs(), na = e.act_dim(), no = e.obs_dim();
+    const float* dev_actions = cuda_actions(actions, n, na);
+    std::shared_ptr<void> uploaded;
+    if (!dev_actions) {
+      const py::array act = checked_actions(actions, n, na);
+      uploaded = ss::device_copy_from_host(act.data(), sizeof(float) * static_cast<std::size_t>(n) * na);
+      dev_actions = static_cast<const float*>(uploaded.get());
+    }
+    const std::vector<std::string> names = e.reward_term_names();
+    const py::ssize_t nterm = static_cast<py::ssize_t>(names.size());
+    float* terms = nullptr;
+    py::array terms_arr = owned_array<float>({nterm, n}, &terms, py::dtype::of<float>());
+    std::map<std::string, double> stats;
+    LocomotionVecEnv::DeviceOutputs out;
+    {
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(mu_);
+      e.step_device(dev_actions);
+      scratch_.resize(static_cast<size_t>(n) * nterm);
+      e.reward_terms_out(scratch_.data());
+      for (int w = 0; w < n; ++w)
+        for (py::ssize_t k = 0; k < nterm; ++k) terms[k * n + w] = scratch_[w * nterm + k];
+      stats = e.step_stats();
+      out = e.device_outputs();
+    }
+    py::object obs = device_array_copy(out.obs, ss::DType::kFloat32, {n, no}, "obs");
+    py::object reward = device_array_copy(out.reward, ss::DType::kFloat32, {n}, "reward");
+    py::object terminated = device_array_copy(out.terminated, ss::DType::kBool, {n}, "terminated");
+    py::object truncated = device_array_copy(out.truncated, ss::DType::kBool, {n}, "truncated");
+    py::object final_obs = device_array_copy(out.final_obs, ss::DType::kFloat32, {n, no}, "final_obs");
+    // the done mask on the host, as gymnasium's info["_final_observation"]
+    unsigned char* done = nullptr;
+    py::array done_arr = owned_array<unsigned char>({n}, &done, py::dtype("bool"));
+    std::vector<unsigned char> t(n), u(n);
+    ss::ArrayView tv;
+    tv.dtype = ss::DType::kBool;
+    tv.shape = {n};
+    tv.device = ss::Device::kCuda;
+    tv.data = const_cast<unsigned char*>(out.terminated);
+    ss::copy_to_host(tv, t.data());
+    tv.data = const_cast<unsigned char*>(out.truncated);
+    ss::copy_to_host(tv, u.data());
+    for (int w = 0; w < n; ++w) done[w] = (t[w] || u[w]) ? 1 : 0;
+
+    py::dict info;
+    info["final_obs"] = final_obs;
+    info["final_observation"] = final_obs;
+    info["_final_observation"] = done_arr;
+    py::dict reward_terms;
+    for (py::ssize_t k = 0; k < nterm; ++k) reward_terms[py::str(names[k])] = terms_arr[py::int_(k)];
+    info["reward_terms"] = reward_terms;
+    info["stats"] = stats;
+    return py::make_tuple(obs, reward, terminated, truncated, info);
   }
 
   void close() {
@@ -187,7 +296,9 @@ PYBIND11_MODULE(_core, m) {
       .def("step", &PyVecEnv::step, py::arg("actions"),
            "Apply float32 actions of shape (num_envs, act_dim); returns (obs, reward, terminated, "
            "truncated, info) with float32 obs/reward and bool terminated/truncated. info has "
-           "'final_obs', 'reward_terms' (name -> float32 (num_envs,)) and 'stats'.")
+           "'final_obs', 'reward_terms' (name -> float32 (num_envs,)) and 'stats'. On device "
+           "'cuda' the arrays are stampede.sim.CudaArray (__cuda_array_interface__, DLPack; "
+           ".numpy() copies to the host) and actions may be a CUDA array (torch, CuPy) or numpy.")
       .def("close", &PyVecEnv::close)
       .def("__enter__", [](PyVecEnv& self) -> PyVecEnv& { return self; }, py::return_value_policy::reference)
       .def("__exit__", [](PyVecEnv& self, py::args) { self.close(); })

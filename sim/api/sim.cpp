@@ -31,11 +31,18 @@ const char* dtype_name(DType t) {
     case DType::kFloat32: return "float32";
     case DType::kFloat64: return "float64";
     case DType::kInt32: return "int32";
+    case DType::kBool: return "bool";
   }
   return "unknown";
 }
 
-std::size_t dtype_size(DType t) { return t == DType::kFloat64 ? 8 : 4; }
+std::size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::kFloat64: return 8;
+    case DType::kBool: return 1;
+    default: return 4;
+  }
+}
 
 std::size_t ArrayView::size() const {
   std::size_t n = 1;
@@ -99,10 +106,10 @@ void convert(void* dst, const void* src, std::size_t n) {
 
 // copy n elements between host buffers of float dtypes (or int32 to int32)
 void convert_any(void* dst, DType dt, const void* src, DType st, std::size_t n, const std::string& what) {
-  if (dt == DType::kInt32 || st == DType::kInt32) {
+  if (dt == DType::kInt32 || st == DType::kInt32 || dt == DType::kBool || st == DType::kBool) {
     if (dt != st)
       throw std::invalid_argument(what + ": expected " + dtype_name(dt) + " values, got " + dtype_name(st));
-    std::memcpy(dst, src, n * sizeof(int));
+    std::memcpy(dst, src, n * dtype_size(dt));
     return;
   }
   if (dt == DType::kFloat32 && st == DType::kFloat32) convert<float, float>(dst, src, n);
@@ -472,7 +479,43 @@ std::vector<double> Batch::model_field(const std::string& name, int* size) {
   });
 }
 
-void Batch::copy_to_host(const ArrayView& view, void* dst) const {
+void Batch::copy_to_host(const ArrayView& view, void* dst) const { sim::copy_to_host(view, dst); }
+
+std::shared_ptr<void> device_copy(const void* src, std::size_t bytes) {
+#if defined(STAMPEDE_WITH_CUDA)
+  void* p = nullptr;
+  cudaError_t err = cudaMalloc(&p, bytes ? bytes : 1);
+  if (err == cudaSuccess && bytes) err = cudaMemcpy(p, src, bytes, cudaMemcpyDeviceToDevice);
+  if (err != cudaSuccess) {
+    if (p) cudaFree(p);
+    throw std::runtime_error(std::string("device_copy: ") + cudaGetErrorString(err));
+  }
+  return std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });
+#else
+  (void)src;
+  (void)bytes;
+  throw std::runtime_error("device_copy: a build without CUDA");
+#endif
+}
+
+std::shared_ptr<void> device_copy_from_host(const void* host, std::size_t bytes) {
+#if defined(STAMPEDE_WITH_CUDA)
+  void* p = nullptr;
+  cudaError_t err = cudaMalloc(&p, bytes ? bytes : 1);
+  if (err == cudaSuccess && bytes) err = cudaMemcpy(p, host, bytes, cudaMemcpyHostToDevice);
+  if (err != cudaSuccess) {
+    if (p) cudaFree(p);
+    throw std::runtime_error(std::string("device_copy_from_host: ") + cudaGetErrorString(err));
+  }
+  return std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });
+#else
+  (void)host;
+  (void)bytes;
+  throw std::runtime_error("device_copy_from_host: a build without CUDA");
+#endif
+}
+
+void copy_to_host(const ArrayView& view, void* dst) {
   if (view.device == Device::kCpu) {
     std::memcpy(dst, view.data, view.bytes());
     return;

@@ -15,8 +15,9 @@
 
 namespace stampede::sim::tasks {
 
+// fn is __grid_constant__: the stages take its captured views by reference without a copy
 template <class F>
-__global__ void task_world_kernel(int nworld, F fn) {
+__global__ void task_world_kernel(int nworld, const __grid_constant__ F fn) {
   const int w = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
   if (w < nworld) fn(w);
 }
@@ -26,6 +27,7 @@ class CudaSpace {
  public:
   using BackendType = CudaBackend<Real>;
   static constexpr const char* kName = "cuda";
+  static constexpr bool kDeviceMemory = true;
 
   explicit CudaSpace(std::unique_ptr<BackendType> backend) : backend_(std::move(backend)) {
     backend_->set_device_resident(true);

@@ -53,6 +53,11 @@ class DeviceLocomotionEnv final : public LocomotionVecEnv {
   void reward_terms_out(float* out) const override;
   void seed(uint64_t seed) override;
   std::vector<std::pair<std::string, int>> observation_terms() const override;
+  // in the space's memory (for HostSpace: host memory; the tests use it so)
+  bool device_resident() const override { return Space::kDeviceMemory; }
+  void reset_device() override;
+  void step_device(const float* actions) override;
+  DeviceOutputs device_outputs() const override;
 
   // the memory space and the task state in it (tests)
   Space& space() { return space_; }
@@ -70,6 +75,7 @@ class DeviceLocomotionEnv final : public LocomotionVecEnv {
 
  private:
   SimView<Real> sim_view() { return space_.sim_view(geom_friction_, body_mass_); }
+  void step_in_space();  // the step on actions_in_, outputs left in the space
   void download_step(float* obs, float* reward, unsigned char* terminated, unsigned char* truncated,
                      float* final_obs);
 

@@ -270,39 +270,73 @@ void DeviceLocomotionEnv<Real, Space>::seed(uint64_t seed) {
 }
 
 template <class Real, class Space>
-void DeviceLocomotionEnv<Real, Space>::reset(float* obs) {
+void DeviceLocomotionEnv<Real, Space>::reset_device() {
   std::fill(done_host_.begin(), done_host_.end(), 1);
   space_.to_space(done_.get(), done_host_.data(), done_host_.size());
   space_.reset_masked(done_.get());
   launch_reset_done(true);
+  space_.zero(data_.terminated, static_cast<std::size_t>(nworld_));
+  space_.zero(data_.truncated, static_cast<std::size_t>(nworld_));
+  space_.zero(reward_f_.get(), sizeof(float) * static_cast<std::size_t>(nworld_));
   std::fill(stats_host_.begin(), stats_host_.end(), 0.0);
-  space_.to_host(obs, obs_.get(), sizeof(float) * static_cast<std::size_t>(nworld_) * model_.obs_dim);
+  space_.sync();
 }
 
 template <class Real, class Space>
-void DeviceLocomotionEnv<Real, Space>::step(const float* actions, float* obs, float* reward,
-                                            unsigned char* terminated, unsigned char* truncated,
-                                            float* final_obs) {
-  space_.to_space(actions_in_.get(), actions, sizeof(float) * static_cast<std::size_t>(nworld_) * model_.na);
+void DeviceLocomotionEnv<Real, Space>::reset(float* obs) {
+  reset_device();
+  space_.to_host(obs, obs_.get(), sizeof(float) * static_cast<std::size_t>(nworld_) * model_.obs_dim);
+}
+
+// one control step on the actions in actions_in_; only the statistics (kStatsSize doubles) come
+// to the host, for the logs and to skip the reset launches when no world ended
+template <class Real, class Space>
+void DeviceLocomotionEnv<Real, Space>::step_in_space() {
   launch_actions();
   for (int k = 0; k < spec_.decimation; ++k) {
     launch_substep(k == spec_.decimation - 1);
     space_.physics_step();
   }
   launch_post_step();
-  // the worlds' terminated/truncated flags and the final observations before the resets
-  const std::size_t nw = static_cast<std::size_t>(nworld_);
-  space_.to_host(terminated, data_.terminated, nw);
-  space_.to_host(truncated, data_.truncated, nw);
-  space_.to_host(reward, reward_f_.get(), sizeof(float) * nw);
   space_.to_host(stats_host_.data(), stats_.get(), sizeof(double) * kStatsSize);
-  if (final_obs && stats_host_[1 + kNumRewardTerms] > 0)
-    space_.to_host(final_obs, final_obs_.get(), sizeof(float) * nw * model_.obs_dim);
   if (stats_host_[1 + kNumRewardTerms] > 0) {
+    // final_obs_ holds the ended worlds' last observations; obs_ gets their first ones
     space_.reset_masked(done_.get());
     launch_reset_done(false);
   }
   launch_push();
+  space_.sync();
+}
+
+template <class Real, class Space>
+void DeviceLocomotionEnv<Real, Space>::step_device(const float* actions) {
+  space_.copy(actions_in_.get(), actions, sizeof(float) * static_cast<std::size_t>(nworld_) * model_.na);
+  step_in_space();
+}
+
+template <class Real, class Space>
+LocomotionVecEnv::DeviceOutputs DeviceLocomotionEnv<Real, Space>::device_outputs() const {
+  DeviceOutputs o;
+  o.obs = obs_.template get<float>();
+  o.reward = reward_f_.template get<float>();
+  o.terminated = data_.terminated;
+  o.truncated = data_.truncated;
+  o.final_obs = final_obs_.template get<float>();
+  return o;
+}
+
+template <class Real, class Space>
+void DeviceLocomotionEnv<Real, Space>::step(const float* actions, float* obs, float* reward,
+                                            unsigned char* terminated, unsigned char* truncated,
+                                            float* final_obs) {
+  const std::size_t nw = static_cast<std::size_t>(nworld_);
+  space_.to_space(actions_in_.get(), actions, sizeof(float) * nw * model_.na);
+  step_in_space();
+  space_.to_host(terminated, data_.terminated, nw);
+  space_.to_host(truncated, data_.truncated, nw);
+  space_.to_host(reward, reward_f_.get(), sizeof(float) * nw);
+  if (final_obs && stats_host_[1 + kNumRewardTerms] > 0)
+    space_.to_host(final_obs, final_obs_.get(), sizeof(float) * nw * model_.obs_dim);
   space_.to_host(obs, obs_.get(), sizeof(float) * nw * model_.obs_dim);
 }
 

@@ -61,6 +61,7 @@ class HostSpace {
  public:
   using BackendType = Backend<Real>;
   static constexpr const char* kName = "host";
+  static constexpr bool kDeviceMemory = false;
 
   explicit HostSpace(std::unique_ptr<BackendType> backend) : backend_(std::move(backend)) {}
 

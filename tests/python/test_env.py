@@ -185,6 +185,34 @@ def test_cuda_without_gpu_is_a_clear_error():
         stampede.make_env("h1-walk", num_envs=2, device="cuda")
 
 
+def test_cuda_env_device_arrays():
+    """On a GPU: the env's state and stages live on the device; obs, reward and the done flags
+    come back as device arrays (__cuda_array_interface__, DLPack), actions go in as numpy or as
+    a device array, and the first observation equals the CPU env's to float rounding."""
+    if "cuda" not in stampede.devices():
+        pytest.skip("this build has no CUDA backend")
+    try:
+        e = stampede.make_env("h1-walk", num_envs=8, device="cuda", seed=3)
+    except RuntimeError as err:
+        assert "no CUDA device" in str(err)
+        pytest.skip(f"no usable CUDA device: {err}")
+    ref = stampede.make_env("h1-walk", num_envs=8, device="cpu", seed=3, num_threads=1)
+    obs, _ = e.reset()
+    ref_obs, _ = ref.reset()
+    assert isinstance(obs, stampede.sim.CudaArray)
+    cai = obs.__cuda_array_interface__
+    assert cai["shape"] == (8, e.obs_dim) and cai["typestr"] == "<f4"
+    np.testing.assert_allclose(obs.numpy(), ref_obs, atol=1e-4)
+    act = np.zeros((8, e.act_dim), np.float32)
+    for _ in range(50):
+        obs, reward, terminated, truncated, info = e.step(act)
+    assert obs.numpy().shape == (8, e.obs_dim) and np.isfinite(obs.numpy()).all()
+    assert reward.numpy().dtype == np.float32 and terminated.numpy().dtype == np.bool_
+    assert set(info["reward_terms"]) == set(e.reward_term_names)
+    with pytest.raises(ValueError, match="shape"):
+        e.step(np.zeros((7, e.act_dim), np.float32))
+
+
 def test_closed_env_raises():
     e = stampede.make_env("h1-walk", num_envs=1, num_threads=1)
     e.close()

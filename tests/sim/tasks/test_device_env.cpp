@@ -147,6 +147,47 @@ TEST_CASE("device env: worlds in reverse order and reseeding change nothing", "[
   CHECK_FALSE(same_bits(a.obs, d.obs));
 }
 
+TEST_CASE("device env: reset_device/step_device leave the same outputs in the space", "[tasks][env][device]") {
+  H1 h1;
+  auto cfg = find_task_config("h1-walk");
+  cfg.episode_length = 0.3;
+  auto make = [&] {
+    return std::make_unique<DeviceLocomotionEnv<float, HostSpace<float>>>(
+        HostSpace<float>(sim::make_backend<float>("cpu", h1.model.get(), 4, 1)), h1.spec, cfg, 8);
+  };
+  auto host = make(), dev = make();
+  CHECK_FALSE(dev->device_resident());  // HostSpace: host memory, the same code path
+  const int n = 4, od = dev->obs_dim(), na = dev->act_dim();
+  std::vector<float> obs(n * od), fin(n * od), rew(n), act(n * na);
+  std::vector<unsigned char> term(n), trunc(n);
+  host->reset(obs.data());
+  dev->reset_device();
+  auto o = dev->device_outputs();
+  CHECK(std::memcmp(obs.data(), o.obs, sizeof(float) * n * od) == 0);
+  uint64_t rng = 4;
+  int ended = 0;
+  for (int s = 0; s < 40; ++s) {
+    for (float& a : act) a = static_cast<float>(rng_uniform(rng, -1.0, 1.0));
+    host->step(act.data(), obs.data(), rew.data(), term.data(), trunc.data(), fin.data());
+    dev->step_device(act.data());
+    o = dev->device_outputs();
+    CHECK(std::memcmp(obs.data(), o.obs, sizeof(float) * n * od) == 0);
+    CHECK(std::memcmp(rew.data(), o.reward, sizeof(float) * n) == 0);
+    CHECK(std::memcmp(term.data(), o.terminated, n) == 0);
+    CHECK(std::memcmp(trunc.data(), o.truncated, n) == 0);
+    for (int w = 0; w < n; ++w) {
+      if (!term[w] && !trunc[w]) continue;
+      ++ended;
+      CHECK(std::memcmp(fin.data() + w * od, o.final_obs + w * od, sizeof(float) * od) == 0);
+    }
+  }
+  CHECK(ended > 0);
+  // the host env's device API refuses clearly
+  LocomotionEnv<float> plain(sim::make_backend<float>("cpu", h1.model.get(), 2, 1), h1.spec, cfg, 1, 1);
+  CHECK_FALSE(plain.device_resident());
+  CHECK_THROWS_WITH(plain.step_device(act.data()), Catch::Contains("not device resident"));
+}
+
 TEST_CASE("device \"cuda\": the GPU env, or a clear error without a device", "[tasks][env][device]") {
   std::unique_ptr<LocomotionVecEnv> env;
   try {
