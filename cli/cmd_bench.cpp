@@ -161,17 +161,28 @@ int bench_physics(const std::vector<std::string>& args) {
 
   // ours
   ss::Batch sim(model, nw, o.backend, o.dtype, o.threads);
-  const ss::ArrayView ctrl = sim.ctrl();
-  const int* ncon = static_cast<const int*>(sim.ncon().data);
+  const ss::ArrayView ctrl = sim.ctrl(), ncon_view = sim.ncon();
+  // on the cuda backend the arrays are device memory: controls are written on the host and go
+  // up in one copy per step, the contact counts come down in one
+  const bool device = ctrl.device == ss::Device::kCuda;
+  std::vector<unsigned char> ctrl_stage(device ? ctrl.bytes() : 0);
+  void* ctrl_host = device ? static_cast<void*>(ctrl_stage.data()) : ctrl.data;
+  std::vector<int> ncon_stage(device ? nw : 0);
   std::vector<int> ids;
   Engine ours;
   ours.one = [&](long s) {
     for (int w = 0; w < nw; ++w) {
       const double* r = table.row(s, w);
       if (ctrl.dtype == ss::DType::kFloat32)
-        for (int i = 0; i < nu; ++i) static_cast<float*>(ctrl.data)[std::size_t(w) * nu + i] = float(r[i]);
+        for (int i = 0; i < nu; ++i) static_cast<float*>(ctrl_host)[std::size_t(w) * nu + i] = float(r[i]);
       else
-        std::memcpy(static_cast<double*>(ctrl.data) + std::size_t(w) * nu, r, sizeof(double) * nu);
+        std::memcpy(static_cast<double*>(ctrl_host) + std::size_t(w) * nu, r, sizeof(double) * nu);
+    }
+    if (device) {
+      ss::ArrayView staged = ctrl;
+      staged.device = ss::Device::kCpu;
+      staged.data = ctrl_host;
+      ctrl.copy_from(staged);
     }
     sim.step(1);
     const double used = ours.ncon();  // after step(): the last substep's contacts
@@ -180,6 +191,11 @@ int bench_physics(const std::vector<std::string>& args) {
     return used;
   };
   ours.ncon = [&] {
+    const int* ncon = static_cast<const int*>(ncon_view.data);
+    if (device) {
+      ss::copy_to_host(ncon_view, ncon_stage.data());
+      ncon = ncon_stage.data();
+    }
     double n = 0;
     for (int w = 0; w < nw; ++w) n += ncon[w];
     return n;

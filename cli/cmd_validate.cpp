@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -356,6 +357,43 @@ struct Run {
   }
 };
 
+// "ellipsoid geom #48" ... "ellipsoid geom #67" -> "ellipsoid geom #48-#67 (20)": one line per
+// kind of feature, in the order they first appear; entries without " #<id>" stay as they are
+std::vector<std::string> grouped_features(const std::vector<std::string>& bad) {
+  std::vector<std::pair<std::string, std::vector<long>>> groups;
+  std::vector<std::string> out;
+  for (const std::string& f : bad) {
+    const std::size_t hash = f.rfind(" #");
+    char* end = nullptr;
+    const long id = hash == std::string::npos ? -1 : std::strtol(f.c_str() + hash + 2, &end, 10);
+    if (hash == std::string::npos || id < 0 || !end || *end != '\0') {
+      groups.push_back({f, {}});
+      continue;
+    }
+    const std::string kind = f.substr(0, hash);
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == kind && !g.second.empty(); });
+    if (it == groups.end()) groups.push_back({kind, {id}});
+    else it->second.push_back(id);
+  }
+  for (const auto& [kind, ids] : groups) {
+    if (ids.empty()) {
+      out.push_back(kind);
+      continue;
+    }
+    std::string line = kind + " ";
+    for (std::size_t i = 0; i < ids.size();) {
+      std::size_t j = i;
+      while (j + 1 < ids.size() && ids[j + 1] == ids[j] + 1) ++j;
+      line += (i ? ", #" : "#") + std::to_string(ids[i]);
+      if (j > i) line += "-#" + std::to_string(ids[j]);
+      i = j + 1;
+    }
+    if (ids.size() > 1) line += " (" + std::to_string(ids.size()) + ")";
+    out.push_back(line);
+  }
+  return out;
+}
+
 template <class Real>
 int run_validation(const mjModel* mm, const Options& opt) {
   // tolerances: double runs the same algorithms as MuJoCo, so the stages agree to rounding
@@ -441,7 +479,7 @@ int validate(const std::vector<std::string>& args) {
       std::printf("]}\n");
     } else {
       std::printf("validate %s: the model uses features stampede does not simulate:\n", opt.model.c_str());
-      for (const std::string& f : bad) std::printf("  - %s\n", f.c_str());
+      for (const std::string& f : grouped_features(bad)) std::printf("  - %s\n", f.c_str());
     }
     return 2;
   }

@@ -37,7 +37,9 @@ std::unique_ptr<PpoLearner> make_learner(const PpoConfig& cfg, int num_envs, int
   if (cfg.runner.device == "cuda") {
     std::string why;
     if (!cuda_available(&why)) throw std::runtime_error("--device cuda: " + why + "; use --device cpu");
-    throw std::runtime_error("--device cuda: the CUDA learner backend is not implemented yet; use --device cpu");
+    throw std::runtime_error(
+        "--device cuda: the CUDA learner backend is not implemented yet; use --device cpu (with "
+        "--env-device cuda the worlds still step on the GPU)");
   }
   throw std::invalid_argument("unknown device '" + cfg.runner.device + "' (expected cpu or cuda)");
 }

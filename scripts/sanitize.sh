@@ -18,7 +18,7 @@ JOBS=${JOBS:-$(nproc)}
 # sim (MJCF compile, when its tests land); kernels: the whole forward pass, the CPU backend
 # (thread pool, arena), the collision driver and the constraint pipeline (make + Newton
 # solver); rl: networks and backprop, rollout storage and GAE, HDF5 checkpoints; the runtime core (ONNX reader, evaluator, policy, observation,
-# safety); the task's per-world functions and config; the fuzz regressions. Slow end-to-end tests
+# safety); the task's per-world functions and config, the device-shaped env on the host; the fuzz regressions. Slow end-to-end tests
 # (learning runs, the 5 s PD standing test, CLI training) and per-stage kernel tests the forward
 # test already runs are left to the normal suite: together they would triple the ASan build.
 TESTS_ROBOT="test_robot test_robot_contract test_robot_sha256 test_robot_check"
@@ -27,7 +27,7 @@ TESTS_SIM="sim_compile_test_compile"
 TESTS_KERNELS="kernels_test_backend kernels_test_constraint_pipeline"
 TESTS_RL="rl_test_gradients rl_test_storage rl_test_checkpoint"
 TESTS_RUNTIME="test_runtime_onnx_model test_runtime_evaluator test_runtime_observation test_runtime_policy test_runtime_safety"
-TESTS_TASKS="test_task_config test_locomotion_kernels"
+TESTS_TASKS="test_task_config test_locomotion_kernels test_device_env"
 TESTS_FUZZ="test_fuzz_regressions"
 EXCLUDE="*_gpu_*"
 WANTED=${SANITIZE_TESTS:-"$TESTS_ROBOT $TESTS_SIM_REF $TESTS_SIM $TESTS_KERNELS $TESTS_RL $TESTS_RUNTIME $TESTS_TASKS $TESTS_FUZZ"}

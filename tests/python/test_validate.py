@@ -75,6 +75,8 @@ def test_unsupported_features_exit_2_naming_them(binary):
     assert "ellipsoid" in text or "cylinder" in text, text
     table = validate(binary, HUMANOID100)
     assert table.returncode == 2 and "does not simulate" in table.stdout
+    # the table groups ids per kind of feature: one line for the 20 ellipsoids
+    assert "ellipsoid geom #48-#67 (20)" in table.stdout, table.stdout
 
 
 def test_cuda_backend_runs_or_says_why(binary):
