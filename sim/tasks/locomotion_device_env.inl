@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <stdexcept>
 
 #include "sim/tasks/locomotion_device_env.h"
@@ -27,44 +28,44 @@ template <class Real, class Space>
 TaskModel<Real> upload_task_model(Space& space, const TaskModelStorage<Real>& st, SpaceBuffer<Space>& buf) {
   TaskModel<Real> v = st.view();
   std::vector<unsigned char> staged;
-  std::vector<std::pair<const void**, std::size_t>> fixups;  // (pointer member, offset)
-  auto put = [&](auto** member, const auto& vec) {
+  std::vector<std::function<void(unsigned char*)>> fixups;  // point a member into the buffer
+  auto put = [&](auto*& member, const auto& vec) {
     using T = typename std::decay_t<decltype(vec)>::value_type;
     const std::size_t off = (staged.size() + 63) / 64 * 64;
     staged.resize(off + sizeof(T) * vec.size());
     if (!vec.empty()) std::memcpy(staged.data() + off, vec.data(), sizeof(T) * vec.size());
-    fixups.push_back({reinterpret_cast<const void**>(const_cast<void*>(static_cast<const void*>(member))), off});
+    fixups.push_back([&member, off](unsigned char* base) { member = reinterpret_cast<const T*>(base + off); });
   };
-  put(&v.jnt_qposadr, st.jnt_qposadr);
-  put(&v.jnt_dofadr, st.jnt_dofadr);
-  put(&v.act_id, st.act_id);
-  put(&v.act_gear, st.act_gear);
-  put(&v.default_pos, st.default_pos);
-  put(&v.kp, st.kp);
-  put(&v.kd, st.kd);
-  put(&v.torque_limit, st.torque_limit);
-  put(&v.soft_lower, st.soft_lower);
-  put(&v.soft_upper, st.soft_upper);
-  put(&v.imu_step_quat, st.imu_step_quat);
-  put(&v.imu_step_type, st.imu_step_type);
-  put(&v.imu_step_qposadr, st.imu_step_qposadr);
-  put(&v.imu_step_dofadr, st.imu_step_dofadr);
-  put(&v.imu_step_qpos0, st.imu_step_qpos0);
-  put(&v.imu_step_axis, st.imu_step_axis);
-  put(&v.foot_body, st.foot_body);
-  put(&v.geom_foot, st.geom_foot);
-  put(&v.geom_collision, st.geom_collision);
-  put(&v.geom_terminate, st.geom_terminate);
-  put(&v.obs_kind, st.obs_kind);
-  put(&v.obs_offset, st.obs_offset);
-  put(&v.obs_size, st.obs_size);
-  put(&v.obs_clip, st.obs_clip);
-  put(&v.obs_scale, st.obs_scale);
-  put(&v.obs_noise, st.obs_noise);
-  put(&v.init_qpos, st.init_qpos);
+  put(v.jnt_qposadr, st.jnt_qposadr);
+  put(v.jnt_dofadr, st.jnt_dofadr);
+  put(v.act_id, st.act_id);
+  put(v.act_gear, st.act_gear);
+  put(v.default_pos, st.default_pos);
+  put(v.kp, st.kp);
+  put(v.kd, st.kd);
+  put(v.torque_limit, st.torque_limit);
+  put(v.soft_lower, st.soft_lower);
+  put(v.soft_upper, st.soft_upper);
+  put(v.imu_step_quat, st.imu_step_quat);
+  put(v.imu_step_type, st.imu_step_type);
+  put(v.imu_step_qposadr, st.imu_step_qposadr);
+  put(v.imu_step_dofadr, st.imu_step_dofadr);
+  put(v.imu_step_qpos0, st.imu_step_qpos0);
+  put(v.imu_step_axis, st.imu_step_axis);
+  put(v.foot_body, st.foot_body);
+  put(v.geom_foot, st.geom_foot);
+  put(v.geom_collision, st.geom_collision);
+  put(v.geom_terminate, st.geom_terminate);
+  put(v.obs_kind, st.obs_kind);
+  put(v.obs_offset, st.obs_offset);
+  put(v.obs_size, st.obs_size);
+  put(v.obs_clip, st.obs_clip);
+  put(v.obs_scale, st.obs_scale);
+  put(v.obs_noise, st.obs_noise);
+  put(v.init_qpos, st.init_qpos);
   buf = SpaceBuffer<Space>(std::max<std::size_t>(staged.size(), 64));
   space.to_space(buf.get(), staged.data(), staged.size());
-  for (auto& [member, off] : fixups) *member = buf.get() + off;
+  for (auto& fix : fixups) fix(buf.get());
   return v;
 }
 
