@@ -67,6 +67,16 @@ void delete_dlpack(DLManagedTensor* t) {
   delete ctx;
 }
 
+// a host array `h` of view's dtype and shape, as a view to copy into `view` from
+ss::ArrayView host_twin(const ss::ArrayView& view, py::array& h) {
+  ss::ArrayView src;
+  src.data = h.mutable_data();
+  src.dtype = view.dtype;
+  src.shape = view.shape;
+  src.name = view.name;
+  return src;
+}
+
 // an array in GPU memory: described by __cuda_array_interface__ (v3) and DLPack, copied by
 // numpy()
 struct CudaArray {
@@ -121,12 +131,7 @@ struct CudaArray {
     if (!view.writable) throw py::value_error("'" + view.name + "' is read-only");
     py::array h = numpy();
     h.attr("__setitem__")(key, values);
-    ss::ArrayView src;
-    src.data = h.mutable_data();
-    src.dtype = view.dtype;
-    src.shape = view.shape;
-    src.name = view.name;
-    view.copy_from(src);
+    view.copy_from(host_twin(view, h));
   }
 };
 
@@ -172,14 +177,7 @@ void assign(const py::object& self, const ss::ArrayView& v, const py::object& va
     throw py::value_error("'" + v.name + "' has shape " + shape_str(v.shape) + "; cannot assign values of shape " +
                           shape_str(got));
   }
-  if (v.device == ss::Device::kCuda) {
-    ss::ArrayView host;
-    host.data = staged.mutable_data();
-    host.dtype = v.dtype;
-    host.shape = v.shape;
-    host.name = v.name;
-    v.copy_from(host);
-  }
+  if (v.device == ss::Device::kCuda) v.copy_from(host_twin(v, staged));
 }
 
 using Getter = ss::ArrayView (ss::Batch::*)() const;

@@ -481,38 +481,36 @@ std::vector<double> Batch::model_field(const std::string& name, int* size) {
 
 void Batch::copy_to_host(const ArrayView& view, void* dst) const { sim::copy_to_host(view, dst); }
 
-std::shared_ptr<void> device_copy(const void* src, std::size_t bytes) {
+namespace {
+
+// a new device buffer of `bytes`, filled from `src` (device or host memory, as `from_host` says)
+std::shared_ptr<void> new_device_copy(const void* src, std::size_t bytes, bool from_host, const char* what) {
 #if defined(STAMPEDE_WITH_CUDA)
   void* p = nullptr;
   cudaError_t err = cudaMalloc(&p, bytes ? bytes : 1);
-  if (err == cudaSuccess && bytes) err = cudaMemcpy(p, src, bytes, cudaMemcpyDeviceToDevice);
+  if (err == cudaSuccess && bytes)
+    err = cudaMemcpy(p, src, bytes, from_host ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToDevice);
   if (err != cudaSuccess) {
     if (p) cudaFree(p);
-    throw std::runtime_error(std::string("device_copy: ") + cudaGetErrorString(err));
+    throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(err));
   }
   return std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });
 #else
   (void)src;
   (void)bytes;
-  throw std::runtime_error("device_copy: a build without CUDA");
+  (void)from_host;
+  throw std::runtime_error(std::string(what) + ": a build without CUDA");
 #endif
 }
 
+}  // namespace
+
+std::shared_ptr<void> device_copy(const void* src, std::size_t bytes) {
+  return new_device_copy(src, bytes, false, "device_copy");
+}
+
 std::shared_ptr<void> device_copy_from_host(const void* host, std::size_t bytes) {
-#if defined(STAMPEDE_WITH_CUDA)
-  void* p = nullptr;
-  cudaError_t err = cudaMalloc(&p, bytes ? bytes : 1);
-  if (err == cudaSuccess && bytes) err = cudaMemcpy(p, host, bytes, cudaMemcpyHostToDevice);
-  if (err != cudaSuccess) {
-    if (p) cudaFree(p);
-    throw std::runtime_error(std::string("device_copy_from_host: ") + cudaGetErrorString(err));
-  }
-  return std::shared_ptr<void>(p, [](void* q) { cudaFree(q); });
-#else
-  (void)host;
-  (void)bytes;
-  throw std::runtime_error("device_copy_from_host: a build without CUDA");
-#endif
+  return new_device_copy(host, bytes, true, "device_copy_from_host");
 }
 
 void copy_to_host(const ArrayView& view, void* dst) {

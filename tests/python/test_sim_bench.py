@@ -11,19 +11,9 @@ import subprocess
 
 import pytest
 
-import stampede
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 HUMANOID = os.path.join(ROOT, "assets", "humanoid", "humanoid.xml")
-
-
-@pytest.fixture(scope="module")
-def binary():
-    path = os.environ.get("STAMPEDE_BIN") or os.path.join(
-        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(stampede.__file__)))), "stampede"
-    )
-    assert os.access(path, os.X_OK), f"stampede binary not found at {path} (set STAMPEDE_BIN)"
-    return path
 
 
 def run(binary, *args):

@@ -12,7 +12,6 @@ import subprocess
 
 import pytest
 
-import stampede
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 H1 = os.path.join(ROOT, "assets", "h1", "h1.xml")
@@ -20,15 +19,6 @@ HUMANOID = os.path.join(ROOT, "assets", "humanoid", "humanoid.xml")
 HUMANOID100 = "/usr/share/mujoco/model/humanoid100/humanoid100.xml"  # Debian's libmujoco-samples
 
 STAGES = ["kinematics", "inertia", "smooth forces", "contacts", "constraints", "acceleration", "trajectory"]
-
-
-@pytest.fixture(scope="module")
-def binary():
-    path = os.environ.get("STAMPEDE_BIN") or os.path.join(
-        os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(stampede.__file__)))), "stampede"
-    )
-    assert os.access(path, os.X_OK), f"stampede binary not found at {path} (set STAMPEDE_BIN)"
-    return path
 
 
 def validate(binary, *args):
