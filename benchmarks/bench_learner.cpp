@@ -1,13 +1,16 @@
-// benchmarks/bench_learner.cpp — the CPU PPO learner's throughput with the default network
+// benchmarks/bench_learner.cpp — the PPO learner's throughput (CPU, or CUDA with --device cuda) with the default network
 // (512-256-128 ELU actor and critic): rollout inference (act + process_env_step) and the update
 // (compute_returns + epochs x minibatches), in samples per second, with synthetic observations
-// and rewards so that only the learner is timed.
+// and rewards so that only the learner is timed. On CUDA the host arrays cross to the device each
+// step (as for an env on the host); every timed phase ends with a copy back, so it is complete.
 //
 //   bench_learner [--num-envs 4096] [--steps 24] [--obs-dim 69] [--act-dim 19] [--threads 0]
-//                 [--iterations 2] [--hidden 512,256,128]
+//                 [--iterations 2] [--hidden 512,256,128] [--device cpu|cuda]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -21,7 +24,7 @@ using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
   int num_envs = 4096, steps = 24, obs_dim = 69, act_dim = 19, threads = 0, iterations = 2;
-  std::string hidden = "512,256,128";
+  std::string hidden = "512,256,128", device = "cpu";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     const char* v = argv[i + 1];
@@ -32,6 +35,7 @@ int main(int argc, char** argv) {
     else if (a == "--threads") threads = std::atoi(v);
     else if (a == "--iterations") iterations = std::atoi(v);
     else if (a == "--hidden") hidden = v;
+    else if (a == "--device") device = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", argv[i]);
       return 2;
@@ -45,7 +49,14 @@ int main(int argc, char** argv) {
   std::stringstream ss(hidden);
   for (std::string w; std::getline(ss, w, ',');) cfg.policy.actor_hidden.push_back(std::stoi(w));
   cfg.policy.critic_hidden = cfg.policy.actor_hidden;
-  auto learner = make_learner(cfg, num_envs, obs_dim, act_dim);
+  cfg.runner.device = device;
+  std::unique_ptr<PpoLearner> learner;
+  try {
+    learner = make_learner(cfg, num_envs, obs_dim, act_dim);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_learner: %s\n", e.what());
+    return 3;
+  }
 
   // synthetic env data: fixed random observations and rewards, a time-out now and then
   Rng rng(3);
@@ -57,9 +68,9 @@ int main(int argc, char** argv) {
   for (int i = 0; i < num_envs; i += 50) trunc[i] = 1;
 
   const double samples = static_cast<double>(num_envs) * steps;
-  std::printf("learner: cpu, %d envs x %d steps = %.0f samples/iteration, obs %d, act %d, hidden %s, "
+  std::printf("learner: %s, %d envs x %d steps = %.0f samples/iteration, obs %d, act %d, hidden %s, "
               "threads %d (hardware %u), %d params\n",
-              num_envs, steps, samples, obs_dim, act_dim, hidden.c_str(), threads,
+              learner->device().c_str(), num_envs, steps, samples, obs_dim, act_dim, hidden.c_str(), threads,
               std::thread::hardware_concurrency(), static_cast<int>(learner->layout().num_params()));
   for (int it = 0; it < iterations; ++it) {
     auto t0 = Clock::now();

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -22,6 +23,10 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#ifdef STAMPEDE_WITH_CUDA
+#include <cuda_runtime.h>
+#endif
 
 #include "bench_walk.h"
 #include "command.h"
@@ -57,7 +62,8 @@ void physics_help() {
       "  --steps S      timed steps per engine (default 1000)\n"
       "  --episode E    steps before a world is reset, staggered across worlds (default 200)\n"
       "  --json         print one JSON object: steps_per_s, mujoco_steps_per_s, ratio, worlds,\n"
-      "                 threads, backend, dtype, mean_ncon, mujoco_mean_ncon, steps, model\n");
+      "                 threads, backend, dtype, mean_ncon, mujoco_mean_ncon, steps, model,\n"
+      "                 nan_resets, device_bytes_per_world (cuda: the backend's GPU memory; else 0)\n");
 }
 
 int parse_int(const std::string& flag, const std::string& v, long lo) {
@@ -119,6 +125,18 @@ struct ControlTable {
   }
 };
 
+// device memory in use on the current GPU (bytes; 0 without CUDA or a device). The CUDA backend
+// allocates everything at construction, so the growth across a run is its peak
+std::size_t device_bytes_in_use() {
+#ifdef STAMPEDE_WITH_CUDA
+  std::size_t free = 0, total = 0;
+  if (cudaFree(nullptr) != cudaSuccess || cudaMemGetInfo(&free, &total) != cudaSuccess) return 0;
+  return total - free;
+#else
+  return 0;
+#endif
+}
+
 // the worlds whose episode ends at `step`
 void episode_ends(long step, int nworld, int episode, std::vector<int>& ids) {
   ids.clear();
@@ -160,6 +178,7 @@ int bench_physics(const std::vector<std::string>& args) {
   const int nu = static_cast<int>(m->nu), nw = o.worlds;
 
   // ours
+  const std::size_t device_base = o.backend == "cuda" ? device_bytes_in_use() : 0;
   ss::Batch sim(model, nw, o.backend, o.dtype, o.threads);
   const ss::ArrayView ctrl = sim.ctrl(), ncon_view = sim.ncon();
   // on the cuda backend the arrays are device memory: controls are written on the host and go
@@ -249,13 +268,15 @@ int bench_physics(const std::vector<std::string>& args) {
   const double mj_mean_ncon = mj.ncon_sum / (double(mj.timed) * nw);
   int nan_resets = 0;
   for (int w = 0; w < nw; ++w) nan_resets += static_cast<const int*>(sim.warnings().data)[3 * w + 2];
+  const std::size_t device_now = device ? device_bytes_in_use() : 0;
+  const double device_per_world = device_now > device_base ? double(device_now - device_base) / nw : 0.0;
   if (o.json) {
     std::printf(
         "{\"model\": \"%s\", \"backend\": \"%s\", \"dtype\": \"%s\", \"worlds\": %d, \"threads\": %d, "
         "\"steps\": %ld, \"steps_per_s\": %.1f, \"mujoco_steps_per_s\": %.1f, \"ratio\": %.4f, "
-        "\"mean_ncon\": %.3f, \"mujoco_mean_ncon\": %.3f, \"nan_resets\": %d}\n",
+        "\"mean_ncon\": %.3f, \"mujoco_mean_ncon\": %.3f, \"nan_resets\": %d, \"device_bytes_per_world\": %.0f}\n",
         o.model.c_str(), o.backend.c_str(), o.dtype.c_str(), nw, o.threads, o.steps, sps, mj_sps, sps / mj_sps,
-        mean_ncon, mj_mean_ncon, nan_resets);
+        mean_ncon, mj_mean_ncon, nan_resets, device_per_world);
   } else {
     std::printf("model     %s (nq %d, nv %d, nu %d)\n", o.model.c_str(), int(m->nq), int(m->nv), nu);
     std::printf("workload  %d worlds, %d threads, %ld steps each, episodes of %d steps, random controls\n", nw,
@@ -264,6 +285,8 @@ int bench_physics(const std::vector<std::string>& args) {
                 o.dtype.c_str(), sps, mean_ncon, nan_resets);
     std::printf("MuJoCo    mjb_step float64 %12.0f world-steps/s   mean ncon %.2f\n", mj_sps, mj_mean_ncon);
     std::printf("ratio     %.3f (stampede / MuJoCo)\n", sps / mj_sps);
+    if (device) std::printf("device    %.0f bytes of GPU memory per world (all of the backend's, over the run)\n",
+                            device_per_world);
   }
   return 0;
 }
@@ -276,7 +299,7 @@ struct Bench {
 };
 const Bench kBenches[] = {
     {"physics", "world-steps/s of a backend on an MJCF model vs MuJoCo's mjb_step", bench_physics},
-    {"walk", "time to train a walking policy on the CPU (bench walk --help)", run_bench_walk},
+    {"walk", "time to train a walking policy (bench walk --help)", run_bench_walk},
 };
 
 void bench_help() {

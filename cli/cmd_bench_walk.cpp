@@ -31,6 +31,7 @@
 #include "bench_walk.h"
 #include "python_script.h"
 #include "rl/config.h"
+#include "rl/learner.h"
 #include "rl/runner.h"
 #include "sim/tasks/locomotion_env.h"
 #include "sim/tasks/make_env.h"
@@ -44,7 +45,7 @@ using Clock = std::chrono::steady_clock;
 
 const char* kHelp = R"(usage: stampede bench walk -o DIR [options]
 
-Trains a walking policy on the CPU and measures how long it takes (issue #9): PPO with the
+Trains a walking policy and measures how long it takes (issue #9; --device cuda on a GPU): PPO with the
 task's CPU preset (configs/train/<task>-cpu.yaml), evaluated every few minutes of training
 wall-clock on fresh worlds: deterministic policy, forward command 1.0 m/s, zero lateral and yaw
 command, no domain randomization, no observation noise, no pushes, one episode of the time limit.
@@ -54,9 +55,12 @@ Stops at the first evaluation that walks, or at --max-minutes.
 options:
   -o, --out DIR              output folder: walk.json, evals.csv, walk.png, run/ (required)
   --task NAME                locomotion task (default h1-walk)
-  --device cpu               learner device (default cpu)
-  --backend cpu|mujoco       physics of the training and evaluation worlds: our CPU kernels
-                             (default, as stampede train --device cpu) or MuJoCo's engine
+  --device cpu|cuda          learner device (default cpu). cuda: the CUDA learner on the GPU env
+                             (as stampede train --device cuda), from the default config
+                             (4096 worlds) rather than the CPU preset; evaluation stays on --backend
+  --backend cpu|mujoco       physics of the evaluation worlds, and of the training worlds on
+                             --device cpu: our CPU kernels (default, as stampede train --device
+                             cpu) or MuJoCo's engine
   --max-minutes M            training wall-clock limit (default 60)
   --eval-every-minutes M     evaluation period in training wall-clock (default 5)
   --eval-worlds N            worlds per evaluation (default 32)
@@ -122,7 +126,12 @@ WalkArgs parse_walk_args(const std::vector<std::string>& args) {
   }
   if (w.help) return w;
   if (w.out.empty()) throw std::invalid_argument("-o DIR is required (stampede bench walk --help)");
-  if (w.device != "cpu") throw std::invalid_argument("--device " + w.device + ": bench walk measures the CPU learner; use --device cpu");
+  if (w.device != "cpu" && w.device != "cuda")
+    throw std::invalid_argument("--device " + w.device + ": expected cpu or cuda");
+  if (w.device == "cuda") {
+    std::string why;
+    if (!rl::cuda_available(&why)) throw std::invalid_argument("--device cuda: " + why + "; use --device cpu");
+  }
   if (w.backend != "mujoco" && w.backend != "cpu")
     throw std::invalid_argument("--backend " + w.backend + ": expected mujoco or cpu");
   if (!(w.eval_every > 0)) throw std::invalid_argument("--eval-every-minutes must be > 0");
@@ -235,6 +244,7 @@ void write_walk_json(const fs::path& path, const WalkReport& r) {
     << ",\n  \"survival\": " << json_number(best ? best->survival : nan) << ",\n  \"seed\": " << r.args.seed
     << ",\n  \"run\": " << json_string(r.run_dir) << ",\n  \"checkpoint\": " << json_string(r.checkpoint)
     << ",\n  \"task\": " << json_string(r.args.task) << ",\n  \"device\": " << json_string(r.args.device)
+    << ",\n  \"device\": " << json_string(r.args.device)
     << ",\n  \"backend\": " << json_string(r.args.backend) << ",\n  \"config\": " << json_string(r.config_source)
     << ",\n  \"num_envs\": " << r.cfg.runner.num_envs << ",\n  \"threads\": " << r.cfg.runner.num_threads
     << ",\n  \"hardware_threads\": " << std::thread::hardware_concurrency()
@@ -278,12 +288,15 @@ extern "C" void on_walk_sigint(int) {
   std::signal(SIGINT, SIG_DFL);
 }
 
-// the training config: --config, else the task's CPU preset, else the defaults; then --set
+// the training config: --config, else (on the CPU) the task's CPU preset, else the defaults;
+// then --set
 rl::PpoConfig resolve_walk_config(const WalkArgs& a, std::string* source) {
   rl::PpoConfig cfg;
   if (!a.config_file.empty()) {
     cfg = rl::load_config(a.config_file);
     *source = a.config_file;
+  } else if (a.device == "cuda") {
+    *source = "defaults (device cuda)";
   } else {
     const fs::path preset = fs::path(st::data_dir()) / "configs" / "train" / (a.task + "-cpu.yaml");
     if (fs::is_regular_file(preset)) {
@@ -321,14 +334,15 @@ int bench_walk(const WalkArgs& a) {
   // training worlds (the task as configured) and evaluation worlds (walk_eval_task_config)
   const st::TaskConfig task = st::find_task_config(a.task);
   const st::TaskConfig eval_task = walk_eval_task_config(task, r.criteria);
-  auto env = st::make_locomotion_env(a.task, r.cfg.runner.num_envs, a.backend, a.seed, &task, threads);
+  const std::string train_backend = a.device == "cuda" ? "cuda" : a.backend;
+  auto env = st::make_locomotion_env(a.task, r.cfg.runner.num_envs, train_backend, a.seed, &task, threads);
   auto eval_env = st::make_locomotion_vec_env(a.task, a.eval_worlds, a.backend, a.seed, &eval_task, threads);
   r.max_episode_steps = eval_env->max_episode_steps();
   const uint64_t eval_seed = a.seed * 1000003ull + 99991ull;  // the same initial states at every evaluation
 
   rl::OnPolicyRunner runner(r.cfg, std::move(env), r.run_dir);
   std::printf("bench walk: %s on %s physics, %d envs x %d steps per iteration, %d threads, config %s\n",
-              a.task.c_str(), a.backend.c_str(), r.cfg.runner.num_envs, r.cfg.runner.num_steps_per_env, threads,
+              a.task.c_str(), train_backend.c_str(), r.cfg.runner.num_envs, r.cfg.runner.num_steps_per_env, threads,
               r.config_source.c_str());
   std::printf("            evaluates every %g min (%d worlds, %d steps, vx command %.2f m/s) up to %g min; run %s\n",
               a.eval_every, a.eval_worlds, r.max_episode_steps, r.criteria.command_vx, a.max_minutes,

@@ -50,7 +50,8 @@ TensorBoard event files, checkpoints/model_<iteration>.h5).
 options:
   --task NAME            task to train (see the list below)
   --num-envs N           parallel worlds (default 4096, or the config's runner.num_envs)
-  --device cpu|cuda      learner device (default cpu)
+  --device cpu|cuda      learner device (default cpu). cuda: the CUDA learner (cuBLAS); with
+                         the env on cuda too (the default), the rollout stays on the GPU
   --env-device D         device/backend of the env when it differs from --device
                          (locomotion: mujoco, cpu or cuda)
   --iterations K         total iterations of the run (a resumed run continues up to K)

@@ -48,4 +48,15 @@ enum WarningBit : int {
   kWarnSolverNotConverged = 1 << 4,  // the constraint solver hit its iteration limit
 };
 
+// one world's warning flags folded into its counters and cleared: counters[0] contact overflows,
+// [1] constraint overflows, [2] NaN resets (sim::WorldWarnings's order). The CPU backend runs it
+// per world on the host, the device-resident CUDA backend in a kernel
+SP_HD inline void fold_warning_flags(int& flags, int* counters) {
+  if (!flags) return;
+  if (flags & kWarnContactOverflow) counters[0] += 1;
+  if (flags & kWarnConstraintOverflow) counters[1] += 1;
+  if (flags & kWarnBadQacc) counters[2] += 1;
+  flags = 0;
+}
+
 }  // namespace stampede::kern

@@ -71,14 +71,7 @@ void fold_warnings_cuda(const sim::DataView<Real>& d, int* counters, void* strea
   exec.stream = static_cast<cudaStream_t>(stream);
   const sim::DataView<Real> dv = d;
   for_each_world(exec, d.s.nworld, [=] __device__(int w, WarpTeam& team) {
-    team.single([&] {
-      int& flags = dv.warning_flags.at(w)[0];
-      if (!flags) return;
-      if (flags & kWarnContactOverflow) counters[3 * w] += 1;
-      if (flags & kWarnConstraintOverflow) counters[3 * w + 1] += 1;
-      if (flags & kWarnBadQacc) counters[3 * w + 2] += 1;
-      flags = 0;
-    });
+    team.single([&] { fold_warning_flags(dv.warning_flags.at(w)[0], counters + 3 * w); });
   });
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,28 @@ class VecEnvBase {
     return false;
   }
   virtual double step_period() const { return 0; }
+
+  // The device API. An env whose state lives in a memory space (device "cuda"; "host" for the
+  // same code on the CPU in tests) also resets and steps on arrays in that space, so a learner in
+  // the same space (PpoLearner::array_space) never copies them to the host. The outputs stay in
+  // the env's buffers until its next call. array_space(): nullptr when there is no device API.
+  struct DeviceOutputs {
+    const float* obs = nullptr;                 // (num_envs, obs_dim)
+    const float* reward = nullptr;              // (num_envs)
+    const unsigned char* terminated = nullptr;  // (num_envs)
+    const unsigned char* truncated = nullptr;   // (num_envs)
+    const float* final_obs = nullptr;           // (num_envs, obs_dim), rows of the worlds that ended
+  };
+  virtual const char* array_space() const { return nullptr; }
+  // whether the arrays live in device memory (array_space() is a device's)
+  virtual bool device_resident() const { return false; }
+  virtual void reset_device() { throw std::logic_error("this env has no device API"); }
+  // actions: (num_envs, act_dim) float in the env's memory space
+  virtual void step_device(const float* actions) {
+    (void)actions;
+    throw std::logic_error("this env has no device API");
+  }
+  virtual DeviceOutputs device_outputs() const { throw std::logic_error("this env has no device API"); }
 };
 
 }  // namespace stampede::rl

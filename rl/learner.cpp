@@ -1,5 +1,6 @@
 // rl/learner.cpp — backend selection.
 #include "rl/learner.h"
+#include "rl/schedule.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -11,11 +12,16 @@
 namespace stampede::rl {
 
 double scheduled_learning_rate(const AlgorithmConfig& a, double lr, double kl) {
-  if (a.schedule != "adaptive") return lr;
-  if (kl > 2.0 * a.desired_kl) return std::max(a.min_learning_rate, lr / 1.5);
-  if (kl < 0.5 * a.desired_kl && kl > 0.0) return std::min(a.max_learning_rate, lr * 1.5);
-  return lr;
+  return adaptive_learning_rate(a.schedule == "adaptive", a.desired_kl, a.min_learning_rate, a.max_learning_rate,
+                                lr, kl);
 }
+
+#ifndef STAMPEDE_WITH_CUDA
+std::unique_ptr<PpoLearner> make_cuda_learner(const PpoConfig&, int, int, int) {
+  throw std::runtime_error("--device cuda: this build has no CUDA support (configured with STAMPEDE_WITH_CUDA=OFF "
+                           "or without nvcc); use --device cpu");
+}
+#endif
 
 bool cuda_available(std::string* why) {
 #ifdef STAMPEDE_WITH_CUDA
@@ -37,9 +43,7 @@ std::unique_ptr<PpoLearner> make_learner(const PpoConfig& cfg, int num_envs, int
   if (cfg.runner.device == "cuda") {
     std::string why;
     if (!cuda_available(&why)) throw std::runtime_error("--device cuda: " + why + "; use --device cpu");
-    throw std::runtime_error(
-        "--device cuda: the CUDA learner backend is not implemented yet; use --device cpu (with "
-        "--env-device cuda the worlds still step on the GPU)");
+    return make_cuda_learner(cfg, num_envs, obs_dim, act_dim);
   }
   throw std::invalid_argument("unknown device '" + cfg.runner.device + "' (expected cpu or cuda)");
 }

@@ -1,5 +1,6 @@
-// rl/learner.h — the PPO learner API, one interface for every backend (CPU now: rl/ppo_cpu.cpp;
-// CUDA later, behind the same calls). One iteration, as rsl_rl runs it:
+// rl/learner.h — the PPO learner API, one interface for every backend (CPU: rl/ppo_cpu.cpp;
+// CUDA: rl/ppo_device.inl over cuBLAS, behind the same calls plus a device API). One iteration,
+// as rsl_rl runs it:
 //
 //   for step in 0 .. num_steps_per_env-1:
 //     learner.act(obs, actions);                        // sample, record the transition
@@ -90,8 +91,44 @@ class PpoLearner {
       throw std::logic_error("the " + device() + " learner has no data-parallel support");
   }
 
-  // the rollout as host arrays, for tests and inspection (nullptr where it lives on a device)
+  // the rollout as host arrays, for tests and inspection (a device learner copies it back)
   virtual const RolloutStorage* host_storage() const { return nullptr; }
+  // tests: replace the rollout (before compute_returns: obs, actions, mu, sigma, log_prob,
+  // values, rewards, dones, and the step count) with a host one of the same shape
+  virtual void set_rollout(const RolloutStorage& r) {
+    (void)r;
+    throw std::logic_error("the " + device() + " learner cannot load a rollout");
+  }
+
+  // The device API. A learner whose arrays live in a memory space (the CUDA learner: "cuda";
+  // its code run on the CPU by the tests: "host") takes the env's arrays in that same space, so
+  // a rollout on a device-resident env never leaves the device. nullptr: no device API.
+  virtual const char* array_space() const { return nullptr; }
+  // act() on obs (num_envs, obs_dim) in the space; returns the sampled actions (num_envs,
+  // act_dim) in the space, valid until the next act
+  virtual const float* act_device(const float* obs) {
+    (void)obs;
+    throw std::logic_error("the " + device() + " learner has no device API");
+  }
+  // process_env_step() on arrays in the space. A non-finite reward counts as a non-finite
+  // world, is zeroed and ends the episode
+  virtual void process_env_step_device(const float* rewards, const unsigned char* terminated,
+                                       const unsigned char* truncated, const float* final_obs) {
+    (void)rewards, (void)terminated, (void)truncated, (void)final_obs;
+    throw std::logic_error("the " + device() + " learner has no device API");
+  }
+  virtual void compute_returns_device(const float* last_obs) {
+    (void)last_obs;
+    throw std::logic_error("the " + device() + " learner has no device API");
+  }
+  // the episodes that ended since the last call (through process_env_step or its device twin),
+  // summed over the worlds in the space and brought to the host once
+  struct EpisodeSums {
+    double return_sum = 0, length_sum = 0, count = 0;  // finished episodes
+    double reward_sum = 0;                             // every reward recorded
+    double nonfinite = 0;                              // non-finite observations or rewards zeroed
+  };
+  virtual EpisodeSums take_episode_sums() { throw std::logic_error("the " + device() + " learner has no device API"); }
 };
 
 // the learning rate after a minibatch whose policy moved `kl` away from the sampling policy:
@@ -99,10 +136,16 @@ class PpoLearner {
 // 0 < kl < desired_kl / 2, within [min_learning_rate, max_learning_rate]; "fixed" keeps it
 double scheduled_learning_rate(const AlgorithmConfig& a, double lr, double kl);
 
-// the learner for cfg.runner.device ("cpu"; "cuda" throws a clear error while no CUDA backend
-// or no GPU is present)
+// the learner for cfg.runner.device ("cpu"; "cuda" throws a clear error without a GPU or in a
+// build without CUDA)
 std::unique_ptr<PpoLearner> make_learner(const PpoConfig& cfg, int num_envs, int obs_dim, int act_dim);
 std::unique_ptr<PpoLearner> make_cpu_learner(const PpoConfig& cfg, int num_envs, int obs_dim, int act_dim);
+// the CUDA learner (rl/ppo_device.inl over rl/cuda_learn_space.cuh; builds with CUDA only)
+std::unique_ptr<PpoLearner> make_cuda_learner(const PpoConfig& cfg, int num_envs, int obs_dim, int act_dim);
+// the CUDA learner's code over host memory (HostLearnSpace): what the tests run without a GPU.
+// reverse_order runs every launch's indices backwards
+std::unique_ptr<PpoLearner> make_host_space_learner(const PpoConfig& cfg, int num_envs, int obs_dim, int act_dim,
+                                                    bool reverse_order = false);
 
 // whether a CUDA device can run the learner; otherwise *why says what is missing
 bool cuda_available(std::string* why);

@@ -200,8 +200,8 @@ std::string default_run_name(const std::string& task) {
 }
 
 OnPolicyRunner::OnPolicyRunner(const PpoConfig& cfg, std::unique_ptr<VecEnvBase> env, std::string run_dir,
-                               dist::Communicator* comm)
-    : cfg_(cfg), comm_(comm), env_(std::move(env)), run_dir_(std::move(run_dir)) {
+                               dist::Communicator* comm, std::unique_ptr<PpoLearner> learner)
+    : cfg_(cfg), comm_(comm), env_(std::move(env)), learner_(std::move(learner)), run_dir_(std::move(run_dir)) {
   if (comm_) ranks_ = comm_->size();
   if (comm_ && !comm_->is_root()) run_dir_.clear();  // rank 0 writes the run
   validate_config(cfg_);
@@ -210,8 +210,13 @@ OnPolicyRunner::OnPolicyRunner(const PpoConfig& cfg, std::unique_ptr<VecEnvBase>
   // the thread count shapes float sums: record the one used, so a resumed run repeats it
   if (cfg_.runner.num_threads == 0)
     cfg_.runner.num_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  learner_ = make_learner(cfg_, N, O, A);
+  if (!learner_) learner_ = make_learner(cfg_, N, O, A);
   if (comm_) learner_->set_communicator(comm_);
+  const char* learner_space = learner_->array_space();
+  const char* env_space = env_->array_space();
+  device_loop_ = learner_space && env_space && std::strcmp(learner_space, env_space) == 0 &&
+                 !dist::is_distributed(comm_);
+  device_mean_return_ = device_mean_length_ = std::numeric_limits<double>::quiet_NaN();
   obs_.resize(static_cast<std::size_t>(N) * O);
   final_obs_.resize(obs_.size());
   actions_.resize(static_cast<std::size_t>(N) * A);
@@ -220,8 +225,12 @@ OnPolicyRunner::OnPolicyRunner(const PpoConfig& cfg, std::unique_ptr<VecEnvBase>
   truncated_.resize(N);
   ep_return_.assign(N, 0.0);
   ep_length_.assign(N, 0);
-  env_->reset(obs_.data());
-  nonfinite_pending_ = contain_nonfinite(N, O, obs_.data(), nullptr, nullptr, nullptr, nullptr);
+  if (device_loop_) {
+    env_->reset_device();  // non-finite observations: the learner zeroes and counts them
+  } else {
+    env_->reset(obs_.data());
+    nonfinite_pending_ = contain_nonfinite(N, O, obs_.data(), nullptr, nullptr, nullptr, nullptr);
+  }
   tty_ = isatty(fileno(stdout));
   if (!run_dir_.empty()) {
     fs::create_directories(run_dir_);
@@ -262,6 +271,45 @@ IterationStats OnPolicyRunner::iteration() {
   s.nonfinite_worlds = nonfinite_pending_;
   nonfinite_pending_ = 0;
   double reward_sum = 0;
+  if (device_loop_) {
+    // the rollout on the device API: obs, actions, rewards and dones stay in the space
+    for (int t = 0; t < T; ++t) {
+      auto t0 = Clock::now();
+      const float* actions = learner_->act_device(env_->device_outputs().obs);
+      s.time_inference += seconds_since(t0);
+      t0 = Clock::now();
+      env_->step_device(actions);
+      s.time_env += seconds_since(t0);
+      t0 = Clock::now();
+      const VecEnvBase::DeviceOutputs o = env_->device_outputs();
+      learner_->process_env_step_device(o.reward, o.terminated, o.truncated, o.final_obs);
+      s.time_inference += seconds_since(t0);
+      for (const auto& [k, v] : env_->step_stats()) s.step_stats[k] += v / T;
+    }
+    auto t0 = Clock::now();
+    learner_->compute_returns_device(env_->device_outputs().obs);
+    s.update = learner_->update();
+    s.time_update = seconds_since(t0);
+    const PpoLearner::EpisodeSums e = learner_->take_episode_sums();
+    if (e.count > 0) {
+      device_mean_return_ = e.return_sum / e.count;
+      device_mean_length_ = e.length_sum / e.count;
+    }
+    const double dt = seconds_since(t_start);
+    const double samples = static_cast<double>(N) * T;
+    ++iteration_;
+    total_samples_ += static_cast<int64_t>(samples);
+    total_time_ += dt;
+    s.iteration = iteration_;
+    s.total_samples = total_samples_;
+    s.wall_time = total_time_;
+    s.nonfinite_worlds = static_cast<int64_t>(e.nonfinite);
+    s.mean_episode_return = device_mean_return_;
+    s.mean_episode_length = device_mean_length_;
+    s.mean_step_reward = e.reward_sum / samples;
+    s.steps_per_second = samples / dt;
+    return s;
+  }
   // rollout: act -> env.step -> process_env_step
   for (int t = 0; t < T; ++t) {
     auto t0 = Clock::now();

@@ -56,8 +56,14 @@ class OnPolicyRunner {
   // run_dir "" keeps nothing on disk (tests). comm: data-parallel training over its ranks (each
   // with its own env; rl/dist); only rank 0 writes run_dir, the others ignore it; sample counts,
   // steps/s and episode statistics are over all ranks. nullptr: single process
+  // learner: the learner to train (tests); nullptr makes the one cfg.runner.device names.
+  // When the learner and the env share a memory space (PpoLearner::array_space and
+  // VecEnvBase::array_space: the CUDA learner on a device "cuda" env) the rollout runs on their
+  // device API and never leaves the device; the episode statistics are then those of the
+  // episodes that ended during the iteration (the last iteration that ended any), summed in the
+  // space, instead of the last 100 episodes
   OnPolicyRunner(const PpoConfig& cfg, std::unique_ptr<VecEnvBase> env, std::string run_dir,
-                 dist::Communicator* comm = nullptr);
+                 dist::Communicator* comm = nullptr, std::unique_ptr<PpoLearner> learner = nullptr);
   ~OnPolicyRunner();
 
   // restore learner and counters from a checkpoint (the config is the runner's own)
@@ -78,6 +84,8 @@ class OnPolicyRunner {
 
   PpoLearner& learner() { return *learner_; }
   VecEnvBase& env() { return *env_; }
+  // whether the rollout runs on the device API of the learner and the env
+  bool device_loop() const { return device_loop_; }
   int64_t iterations_done() const { return iteration_; }
   const std::string& run_dir() const { return run_dir_; }
   // called after every iteration (progress output); default: the progress line on stdout
@@ -106,6 +114,8 @@ class OnPolicyRunner {
   std::vector<double> ep_return_;
   std::vector<int> ep_length_;
   std::deque<double> recent_returns_, recent_lengths_;  // last 100 finished episodes
+  bool device_loop_ = false;
+  double device_mean_return_, device_mean_length_;  // device loop: the last iteration's episodes
   int64_t nonfinite_pending_ = 0;  // non-finite worlds seen by reset(), counted with the next iteration
   // logging: metrics.csv is appended one whole row per write(2) (a kill leaves at most a torn
   // last line, which the next process drops together with the rows after its checkpoint)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# scripts/check_cuda_resources.sh — compile every CUDA source (kernels/, sim/, sim/tasks/) for sm_80
+# scripts/check_cuda_resources.sh — compile every CUDA source (kernels/, sim/, sim/tasks/, rl/) for sm_80
 # and sm_90 with `-Xptxas -v` and fail when a kernel spills registers or needs a stack frame
 # above the budget. Runs without a GPU (CI).
 #
@@ -79,7 +79,7 @@ fi
 if [[ $# -gt 0 ]]; then
   sources=("$@")
 else
-  mapfile -t sources < <(cd "${root}" && ls kernels/*.cu sim/*.cu sim/tasks/*.cu 2>/dev/null)
+  mapfile -t sources < <(cd "${root}" && ls kernels/*.cu sim/*.cu sim/tasks/*.cu rl/*.cu 2>/dev/null)
 fi
 
 fail=0
@@ -88,7 +88,7 @@ for src in "${sources[@]}"; do
     log="${out}/$(basename "${src}" .cu).sm_${arch}.ptxas.log"
     echo "== ${src} sm_${arch}"
     "${nvcc}" -std=c++17 -O3 --extended-lambda --expt-relaxed-constexpr -DSTAMPEDE_WITH_CUDA=1 \
-      -I"${root}" -I"${mj_inc}" -gencode "arch=compute_${arch},code=sm_${arch}" \
+      -diag-suppress=20012 -I"${root}" -I"${mj_inc}" -I/usr/include/eigen3 -gencode "arch=compute_${arch},code=sm_${arch}" \
       -Xptxas -v -c "${root}/${src}" -o "${out}/$(basename "${src}" .cu).sm_${arch}.o" 2> "${log}" || {
       cat "${log}" >&2
       echo "FAIL: ${src} does not compile for sm_${arch}" >&2

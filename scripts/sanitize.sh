@@ -17,7 +17,7 @@ JOBS=${JOBS:-$(nproc)}
 # reach: robot (parser, contract, SHA-256, robot<->MJCF check); the MuJoCo reference backend;
 # sim (MJCF compile, when its tests land); kernels: the whole forward pass, the CPU backend
 # (thread pool, arena), the collision driver and the constraint pipeline (make + Newton
-# solver); rl: networks and backprop, rollout storage and GAE, HDF5 checkpoints; the runtime core (ONNX reader, evaluator, policy, observation,
+# solver); rl: networks and backprop, rollout storage and GAE, HDF5 checkpoints, the CUDA learner's code on the host; the runtime core (ONNX reader, evaluator, policy, observation,
 # safety); the task's per-world functions and config, the device-shaped env on the host; the fuzz regressions. Slow end-to-end tests
 # (learning runs, the 5 s PD standing test, CLI training) and per-stage kernel tests the forward
 # test already runs are left to the normal suite: together they would triple the ASan build.
@@ -25,7 +25,7 @@ TESTS_ROBOT="test_robot test_robot_contract test_robot_sha256 test_robot_check"
 TESTS_SIM_REF="test_mujoco_backend"
 TESTS_SIM="sim_compile_test_compile"
 TESTS_KERNELS="kernels_test_backend kernels_test_constraint_pipeline"
-TESTS_RL="rl_test_gradients rl_test_storage rl_test_checkpoint"
+TESTS_RL="rl_test_gradients rl_test_storage rl_test_checkpoint rl_test_device_learner"
 TESTS_RUNTIME="test_runtime_onnx_model test_runtime_evaluator test_runtime_observation test_runtime_policy test_runtime_safety"
 TESTS_TASKS="test_task_config test_locomotion_kernels test_device_env"
 TESTS_FUZZ="test_fuzz_regressions"

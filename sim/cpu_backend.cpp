@@ -31,14 +31,8 @@ DataSizes data_sizes(const ModelView<Real>& m, int nworld, const Capacities& cap
 
 template <class Real>
 void collect_warnings(const DataView<Real>& d, std::vector<WorldWarnings>& out) {
-  for (int w = 0; w < d.s.nworld; ++w) {
-    int& flags = d.warning_flags.at(w)[0];
-    if (!flags) continue;
-    if (flags & kern::kWarnContactOverflow) out[w].contact_overflow++;
-    if (flags & kern::kWarnConstraintOverflow) out[w].constraint_overflow++;
-    if (flags & kern::kWarnBadQacc) out[w].nan_reset++;
-    flags = 0;
-  }
+  static_assert(sizeof(WorldWarnings) == 3 * sizeof(int), "WorldWarnings: the three counters of fold_warning_flags");
+  for (int w = 0; w < d.s.nworld; ++w) kern::fold_warning_flags(d.warning_flags.at(w)[0], &out[w].contact_overflow);
 }
 
 template <class Real>

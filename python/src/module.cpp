@@ -148,26 +148,14 @@ class PyVecEnv {
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> lock(mu_);
       e.step(static_cast<const float*>(act.data()), obs, reward, terminated, truncated, final_obs);
-      // per-term rewards, one contiguous row per term
-      scratch_.resize(static_cast<size_t>(n) * nterm);
-      e.reward_terms_out(scratch_.data());
-      for (int w = 0; w < n; ++w)
-        for (py::ssize_t k = 0; k < nterm; ++k) terms[k * n + w] = scratch_[w * nterm + k];
+      term_rows(e, nterm, terms);
       stats = e.step_stats();
     }
     unsigned char* done = nullptr;
     done_arr = owned_array<unsigned char>({n}, &done, py::dtype("bool"));
     for (int w = 0; w < n; ++w) done[w] = (terminated[w] || truncated[w]) ? 1 : 0;
 
-    py::dict info;
-    info["final_obs"] = final_arr;  // rows valid where terminated | truncated
-    info["final_observation"] = final_arr;
-    info["_final_observation"] = done_arr;
-    py::dict reward_terms;
-    for (py::ssize_t k = 0; k < nterm; ++k) reward_terms[py::str(names[k])] = terms_arr[py::int_(k)];
-    info["reward_terms"] = reward_terms;
-    info["stats"] = stats;
-    return py::make_tuple(obs_arr, rew_arr, term_arr, trunc_arr, info);
+    return py::make_tuple(obs_arr, rew_arr, term_arr, trunc_arr, step_info(final_arr, done_arr, names, terms_arr, stats));
   }
 
   // the env lives on the GPU: actions from device memory (__cuda_array_interface__: torch,
@@ -192,10 +180,7 @@ class PyVecEnv {
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> lock(mu_);
       e.step_device(dev_actions);
-      scratch_.resize(static_cast<size_t>(n) * nterm);
-      e.reward_terms_out(scratch_.data());
-      for (int w = 0; w < n; ++w)
-        for (py::ssize_t k = 0; k < nterm; ++k) terms[k * n + w] = scratch_[w * nterm + k];
+      term_rows(e, nterm, terms);
       stats = e.step_stats();
       out = e.device_outputs();
     }
@@ -218,15 +203,7 @@ class PyVecEnv {
     ss::copy_to_host(tv, u.data());
     for (int w = 0; w < n; ++w) done[w] = (t[w] || u[w]) ? 1 : 0;
 
-    py::dict info;
-    info["final_obs"] = final_obs;
-    info["final_observation"] = final_obs;
-    info["_final_observation"] = done_arr;
-    py::dict reward_terms;
-    for (py::ssize_t k = 0; k < nterm; ++k) reward_terms[py::str(names[k])] = terms_arr[py::int_(k)];
-    info["reward_terms"] = reward_terms;
-    info["stats"] = stats;
-    return py::make_tuple(obs, reward, terminated, truncated, info);
+    return py::make_tuple(obs, reward, terminated, truncated, step_info(final_obs, done_arr, names, terms_arr, stats));
   }
 
   void close() {
@@ -236,6 +213,30 @@ class PyVecEnv {
   }
 
  private:
+  // the last step's per-term rewards as one contiguous row per term: terms (nterm, num_envs)
+  void term_rows(LocomotionVecEnv& e, py::ssize_t nterm, float* terms) {
+    const int n = e.num_envs();
+    scratch_.resize(static_cast<size_t>(n) * nterm);
+    e.reward_terms_out(scratch_.data());
+    for (int w = 0; w < n; ++w)
+      for (py::ssize_t k = 0; k < nterm; ++k) terms[k * n + w] = scratch_[w * nterm + k];
+  }
+
+  // step's info dict (gymnasium's final-observation keys, the reward terms, the statistics);
+  // final_obs rows are valid where done
+  static py::dict step_info(const py::object& final_obs, const py::array& done, const std::vector<std::string>& names,
+                            const py::array& terms, const std::map<std::string, double>& stats) {
+    py::dict info;
+    info["final_obs"] = final_obs;
+    info["final_observation"] = final_obs;
+    info["_final_observation"] = done;
+    py::dict reward_terms;
+    for (std::size_t k = 0; k < names.size(); ++k) reward_terms[py::str(names[k])] = terms[py::int_(k)];
+    info["reward_terms"] = reward_terms;
+    info["stats"] = stats;
+    return info;
+  }
+
   // a (num_envs, act_dim) float32 ndarray, made C-contiguous when it is not
   static py::array checked_actions(const py::handle& actions, int n, int na) {
     const std::string want = "a numpy.ndarray of float32 with shape (" + std::to_string(n) + ", " +

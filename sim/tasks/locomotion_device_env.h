@@ -55,6 +55,7 @@ class DeviceLocomotionEnv final : public LocomotionVecEnv {
   std::vector<std::pair<std::string, int>> observation_terms() const override;
   // in the space's memory (for HostSpace: host memory; the tests use it so)
   bool device_resident() const override { return Space::kDeviceMemory; }
+  const char* array_space() const override { return Space::kName; }
   void reset_device() override;
   void step_device(const float* actions) override;
   DeviceOutputs device_outputs() const override;

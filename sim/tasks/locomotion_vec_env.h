@@ -28,24 +28,14 @@ class LocomotionVecEnv : public rl::VecEnvBase {
   // the observation layout: (robot.yaml term, components) in order; sizes sum to obs_dim()
   virtual std::vector<std::pair<std::string, int>> observation_terms() const = 0;
 
-  // An env whose state lives in device memory (device "cuda") also resets and steps on arrays
-  // there, so a learner on the same device never copies them to the host. The outputs stay in
-  // the env's buffers until its next call.
-  struct DeviceOutputs {
-    const float* obs = nullptr;                 // (num_envs, obs_dim)
-    const float* reward = nullptr;              // (num_envs)
-    const unsigned char* terminated = nullptr;  // (num_envs)
-    const unsigned char* truncated = nullptr;   // (num_envs)
-    const float* final_obs = nullptr;           // (num_envs, obs_dim), rows of the worlds that ended
-  };
-  virtual bool device_resident() const { return false; }
-  virtual void reset_device() { throw std::logic_error(device() + " env: not device resident"); }
-  // actions: (num_envs, act_dim) float in the env's memory space
-  virtual void step_device(const float* actions) {
+  // the device API (rl::VecEnvBase): the host env refuses it naming its device
+  bool device_resident() const override { return false; }
+  void reset_device() override { throw std::logic_error(device() + " env: not device resident"); }
+  void step_device(const float* actions) override {
     (void)actions;
     throw std::logic_error(device() + " env: not device resident");
   }
-  virtual DeviceOutputs device_outputs() const { throw std::logic_error(device() + " env: not device resident"); }
+  DeviceOutputs device_outputs() const override { throw std::logic_error(device() + " env: not device resident"); }
 };
 
 }  // namespace stampede::sim::tasks

@@ -174,7 +174,10 @@ TEST_CASE("bench walk with a tiny budget writes walk.json, evals.csv and the run
 TEST_CASE("bench walk rejects bad arguments with a message") {
   CHECK_THROWS_AS(cli::run_bench_walk({"--max-minutes", "1"}), std::invalid_argument);  // no -o
   CHECK_THROWS_AS(cli::run_bench_walk({"-o", "x", "--backend", "bullet"}), std::invalid_argument);
-  CHECK_THROWS_AS(cli::run_bench_walk({"-o", "x", "--device", "cuda"}), std::invalid_argument);
+  CHECK_THROWS_AS(cli::run_bench_walk({"-o", "x", "--device", "tpu"}), std::invalid_argument);
+  std::string why;
+  if (!stampede::rl::cuda_available(&why))  // --device cuda needs a GPU; it says so
+    CHECK_THROWS_WITH(cli::run_bench_walk({"-o", "x", "--device", "cuda"}), Catch::Contains("use --device cpu"));
   CHECK_THROWS_AS(cli::run_bench_walk({"-o", "x", "--max-minutes", "soon"}), std::invalid_argument);
   CHECK(cli::run_bench_walk({"--help"}) == 0);
 }

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "rl/learner.h"
+#include "rl/runner.h"
 #include "sim/make_backend.h"
 #include "sim/tasks/locomotion_device_env.h"
 #include "sim/tasks/locomotion_env.h"
@@ -214,4 +216,61 @@ TEST_CASE("device \"cuda\": the GPU env, or a clear error without a device", "[t
   CHECK(step_err < 1e-2);   // one control step of physics later
   for (float v : a.obs) CHECK(std::isfinite(v));
   for (float v : a.reward) CHECK(std::isfinite(v));
+}
+
+TEST_CASE("training on the device API: the CUDA learner's code on the device env's code", "[tasks][env][device][rl]") {
+  // the loop `stampede train --device cuda` runs (learner and env in one memory space, the
+  // rollout on their device API), here over host memory, against the same learner on the
+  // LocomotionEnv through host arrays: the same training to float rounding (the two envs'
+  // rewards differ by FMA contraction only)
+  H1 h1;
+  auto cfg = find_task_config("h1-walk");
+  cfg.episode_length = 0.3;  // time-outs inside every rollout, besides the falls
+  const int n = 16;
+  const uint64_t seed = 4;
+  rl::PpoConfig pc;
+  pc.policy.actor_hidden = {32, 32};
+  pc.policy.critic_hidden = {32, 32};
+  pc.runner.num_threads = 1;
+  pc.runner.seed = 2;
+  pc.runner.max_iterations = 3;
+  auto dev_env = std::make_unique<DeviceLocomotionEnv<float, HostSpace<float>>>(
+      HostSpace<float>(sim::make_backend<float>("cpu", h1.model.get(), n, 1)), h1.spec, cfg, seed);
+  auto host_env = std::make_unique<LocomotionEnv<float>>(sim::make_backend<float>("cpu", h1.model.get(), n, 1),
+                                                         h1.spec, cfg, seed, 1);
+  const int O = host_env->obs_dim(), A = host_env->act_dim();
+  rl::OnPolicyRunner a(pc, std::move(dev_env), "", nullptr, rl::make_host_space_learner(pc, n, O, A));
+  rl::OnPolicyRunner b(pc, std::move(host_env), "", nullptr, rl::make_host_space_learner(pc, n, O, A));
+  CHECK(a.device_loop());
+  CHECK_FALSE(b.device_loop());
+  std::vector<rl::IterationStats> sa, sb;
+  a.on_iteration = [&](const rl::IterationStats& s) { sa.push_back(s); };
+  b.on_iteration = [&](const rl::IterationStats& s) { sb.push_back(s); };
+  a.learn();
+  b.learn();
+  REQUIRE(sa.size() == 3);
+  REQUIRE(sb.size() == 3);
+  const rl::LearnerState la = a.learner().state(), lb = b.learner().state();
+  double pmax = 0;
+  for (std::size_t i = 0; i < la.params.size(); ++i) pmax = std::fmax(pmax, std::fabs(la.params[i] - lb.params[i]));
+  INFO("max |param difference| after 3 iterations: " << pmax);
+  CHECK(pmax < 1e-3);
+  CHECK(la.obs_count == lb.obs_count);
+  for (int k = 0; k < 3; ++k) {
+    CHECK(sa[k].total_samples == sb[k].total_samples);
+    CHECK(sa[k].mean_step_reward == Approx(sb[k].mean_step_reward).epsilon(1e-3));
+    CHECK(sa[k].update.value_loss == Approx(sb[k].update.value_loss).epsilon(1e-2));
+    CHECK(sa[k].nonfinite_worlds == 0);
+    // the device loop's episode statistics: the episodes that ended in the iteration
+    INFO("iteration " << k << ": device loop return " << sa[k].mean_episode_return << ", length "
+                      << sa[k].mean_episode_length << "; host loop " << sb[k].mean_episode_return << ", "
+                      << sb[k].mean_episode_length);
+    CHECK(std::isfinite(sa[k].mean_episode_return));
+    CHECK(sa[k].mean_episode_length >= 1);
+    CHECK(sa[k].mean_episode_length <= a.env().max_episode_steps());
+    for (const auto& [key, v] : sb[k].step_stats)
+      CHECK(sa[k].step_stats.at(key) == Approx(v).epsilon(1e-3).margin(1e-6));
+  }
+  // over the first iteration both loops saw the same episodes end (same actions up to rounding)
+  CHECK(sa[0].mean_episode_length == Approx(sb[0].mean_episode_length).epsilon(1e-6));
 }

@@ -1,0 +1,110 @@
+// rl/learn_space.h — where the device-shaped PPO learner (rl/ppo_device.inl) keeps its arrays and
+// runs its stages. A space has the same members on the host and on the GPU:
+//   allocate/release/to_space/to_host/copy/zero/sync   memory
+//   launch(n, fn)                                      fn(i) for i in [0, n): a loop here, a
+//                                                      thread per index on the GPU
+//   gemm(...)                                          row-major C = alpha op(A) op(B) + beta C:
+//                                                      Eigen here, cuBLAS on the GPU
+// HostLearnSpace runs the learner's code on the CPU, which is how the tests check the CUDA
+// learner's code without a GPU (its launches can run in reverse order: a stage that depended on
+// the order of its indices would race on the GPU). The GPU twin is rl/cuda_learn_space.cuh.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "kernels/config.h"
+
+namespace stampede::rl {
+
+class HostLearnSpace {
+ public:
+  static constexpr const char* kName = "host";
+
+  static void* allocate(std::size_t bytes) {
+    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
+    if (!p) throw std::bad_alloc();
+    std::memset(p, 0, bytes);
+    return p;
+  }
+  static void release(void* p) { std::free(p); }
+  void to_space(void* dst, const void* host, std::size_t bytes) const { std::memcpy(dst, host, bytes); }
+  void to_host(void* host, const void* src, std::size_t bytes) const { std::memcpy(host, src, bytes); }
+  void copy(void* dst, const void* src, std::size_t bytes) const { std::memmove(dst, src, bytes); }
+  void zero(void* dst, std::size_t bytes) const { std::memset(dst, 0, bytes); }
+  void sync() const {}
+
+  template <class F>
+  void launch(long n, F fn) const {
+    if (reverse_order) {
+      for (long i = n - 1; i >= 0; --i) fn(i);
+    } else {
+      for (long i = 0; i < n; ++i) fn(i);
+    }
+  }
+
+  // C (m, n) = alpha op(A) op(B) + beta C, row-major; op(A) is (m, k), op(B) (k, n); lda, ldb and
+  // ldc are the row strides of A, B and C as stored. beta == 0 ignores C's old contents
+  void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A, int lda,
+            const float* B, int ldb, float beta, float* C, int ldc) const {
+    using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    using Stride = Eigen::OuterStride<>;
+    Eigen::Map<const Mat, 0, Stride> a(A, trans_a ? k : m, trans_a ? m : k, Stride(lda));
+    Eigen::Map<const Mat, 0, Stride> b(B, trans_b ? n : k, trans_b ? k : n, Stride(ldb));
+    Eigen::Map<Mat, 0, Stride> c(C, m, n, Stride(ldc));
+    auto assign = [&](const auto& op_a, const auto& op_b) {
+      if (beta == 0.f)
+        c.noalias() = alpha * (op_a * op_b);
+      else {
+        c *= beta;
+        c.noalias() += alpha * (op_a * op_b);
+      }
+    };
+    if (!trans_a && !trans_b) assign(a, b);
+    else if (!trans_a && trans_b) assign(a, b.transpose());
+    else if (trans_a && !trans_b) assign(a.transpose(), b);
+    else assign(a.transpose(), b.transpose());
+  }
+
+  bool reverse_order = false;  // tests: run launches backwards
+};
+
+// n elements of T in a space (RAII, zero-initialized)
+template <class Space, class T>
+class SpaceArray {
+ public:
+  SpaceArray() = default;
+  explicit SpaceArray(std::size_t n) : n_(n) { p_ = static_cast<T*>(Space::allocate(n * sizeof(T))); }
+  ~SpaceArray() {
+    if (p_) Space::release(p_);
+  }
+  SpaceArray(SpaceArray&& o) noexcept : p_(o.p_), n_(o.n_) {
+    o.p_ = nullptr;
+    o.n_ = 0;
+  }
+  SpaceArray& operator=(SpaceArray&& o) noexcept {
+    if (this != &o) {
+      if (p_) Space::release(p_);
+      p_ = o.p_;
+      n_ = o.n_;
+      o.p_ = nullptr;
+      o.n_ = 0;
+    }
+    return *this;
+  }
+  SpaceArray(const SpaceArray&) = delete;
+  SpaceArray& operator=(const SpaceArray&) = delete;
+
+  T* data() const { return p_; }
+  std::size_t size() const { return n_; }
+
+ private:
+  T* p_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+}  // namespace stampede::rl
