@@ -19,6 +19,12 @@ void run_stage_worlds(Stage stage, const sim::ModelView<Real>& m, const sim::Dat
 }
 
 template <class Real>
+void reset_masked(const sim::ModelView<Real>& m, const sim::DataView<Real>& d, const CpuExec& exec,
+                  const unsigned char* mask) {
+  for_each_world(exec, d.s.nworld, [&](int w, CpuTeam& team) { reset_masked_world(m, d, w, mask, team); });
+}
+
+template <class Real>
 void step(const sim::ModelView<Real>& m, const sim::DataView<Real>& d, const CpuExec& exec, int nstep) {
   for_each_world(exec, d.s.nworld, [&](int w, CpuTeam& team) { step_world(m, d, w, nstep, team); });
 }
@@ -29,6 +35,10 @@ template void run_stage_worlds<float>(Stage, const sim::ModelView<float>&, const
                                       const int*, int);
 template void run_stage_worlds<double>(Stage, const sim::ModelView<double>&, const sim::DataView<double>&,
                                        const CpuExec&, const int*, int);
+template void reset_masked<float>(const sim::ModelView<float>&, const sim::DataView<float>&, const CpuExec&,
+                                  const unsigned char*);
+template void reset_masked<double>(const sim::ModelView<double>&, const sim::DataView<double>&, const CpuExec&,
+                                   const unsigned char*);
 template void step<float>(const sim::ModelView<float>&, const sim::DataView<float>&, const CpuExec&, int);
 template void step<double>(const sim::ModelView<double>&, const sim::DataView<double>&, const CpuExec&, int);
 

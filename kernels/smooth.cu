@@ -56,13 +56,8 @@ void reset_masked_cuda(const sim::ModelView<Real>& m, const sim::DataView<Real>&
   exec.stream = static_cast<cudaStream_t>(stream);
   const sim::ModelView<Real> mv = m;
   const sim::DataView<Real> dv = d;
-  for_each_world(exec, d.s.nworld, [=] __device__(int w, WarpTeam& team) {
-    if (!mask[w]) return;  // uniform over the warp
-    reset_world(mv, dv, w, team);
-    forward(mv, dv, w, team);
-    team.sync();
-    team.single([&] { dv.warning_flags.at(w)[0] = 0; });
-  });
+  for_each_world(exec, d.s.nworld,
+                 [=] __device__(int w, WarpTeam& team) { reset_masked_world(mv, dv, w, mask, team); });
 }
 
 template <class Real>

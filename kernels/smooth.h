@@ -40,6 +40,12 @@ template <class Real>
 void run_stage_worlds(Stage stage, const sim::ModelView<Real>& m, const sim::DataView<Real>& d, const CpuExec& exec,
                       const int* worlds, int n);
 
+// reset the worlds whose mask byte is set (the kReset stage, warning flags cleared); the CPU
+// twin of the device-resident CUDA backend's reset_masked_cuda, one body for both
+template <class Real>
+void reset_masked(const sim::ModelView<Real>& m, const sim::DataView<Real>& d, const CpuExec& exec,
+                  const unsigned char* mask);
+
 // nstep steps of every world, then fwd_position + fwd_velocity so that outputs describe the
 // new state
 template <class Real>
@@ -51,6 +57,10 @@ extern template void run_stage_worlds<float>(Stage, const sim::ModelView<float>&
                                              const CpuExec&, const int*, int);
 extern template void run_stage_worlds<double>(Stage, const sim::ModelView<double>&, const sim::DataView<double>&,
                                               const CpuExec&, const int*, int);
+extern template void reset_masked<float>(const sim::ModelView<float>&, const sim::DataView<float>&, const CpuExec&,
+                                         const unsigned char*);
+extern template void reset_masked<double>(const sim::ModelView<double>&, const sim::DataView<double>&,
+                                          const CpuExec&, const unsigned char*);
 extern template void step<float>(const sim::ModelView<float>&, const sim::DataView<float>&, const CpuExec&, int);
 extern template void step<double>(const sim::ModelView<double>&, const sim::DataView<double>&, const CpuExec&, int);
 

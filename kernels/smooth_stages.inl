@@ -33,6 +33,18 @@ SP_HD void run_stage_world(Stage stage, const sim::ModelView<Real>& m, const sim
   }
 }
 
+// the masked reset, world w: where mask[w], the kReset stage and the world's warning flags
+// cleared; other worlds untouched (the mask test is uniform over the team). The CPU's
+// reset_masked and the device-resident CUDA backend's reset_masked_cuda both run it
+template <class Real, class Team>
+SP_HD void reset_masked_world(const sim::ModelView<Real>& m, const sim::DataView<Real>& d, int w,
+                              const unsigned char* mask, Team& team) {
+  if (!mask[w]) return;
+  run_stage_world(Stage::kReset, m, d, w, team);
+  team.sync();
+  team.single([&] { d.warning_flags.at(w)[0] = 0; });
+}
+
 // nstep steps of one world, then the frames at the new state (kinematics, com_pos) so that xpos,
 // xquat and subtree_com describe it. The contacts, constraint forces and qacc stay those of the
 // last substep, the ones that acted in the integration (as the MuJoCo reference backend reports

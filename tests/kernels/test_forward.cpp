@@ -96,3 +96,50 @@ TEST_CASE("step on a thread pool equals step on one thread", "[forward]") {
   kern::step(c.m(), c.d(), threaded, 20);
   CHECK(std::memcmp(a.data->arena(), c.data->arena(), a.data->bytes()) == 0);
 }
+
+// the masked reset (reset_masked_world: the CUDA backend's device-resident reset, and the CPU's
+// reset_masked) on a stepped, flagged batch in the given lane order; returns the arena bytes
+template <class Real>
+std::vector<unsigned char> masked_reset_in_order(const std::string& xml, kern::LaneOrder order, unsigned seed,
+                                                 bool by_list) {
+  test::Bench<Real> b(test::load_xml_string(xml), 4, 0);
+  test::RandomState st = test::random_state(b.mj.get(), 4, 17);
+  test::set_state(b.d(), st);
+  kern::CpuExec exec;
+  exec.lane_order = order;
+  exec.seed = seed;
+  kern::step(b.m(), b.d(), exec, 3);
+  for (int w = 0; w < 4; ++w) b.d().warning_flags.at(w)[0] = kern::kWarnContactOverflow;
+  const unsigned char mask[4] = {0, 1, 0, 1};
+  if (by_list) {  // what the CPU backend's reset(worlds) does
+    const int worlds[2] = {1, 3};
+    kern::run_stage_worlds(Stage::kReset, b.m(), b.d(), exec, worlds, 2);
+    for (int w : worlds) b.d().warning_flags.at(w)[0] = 0;
+  } else {
+    kern::reset_masked(b.m(), b.d(), exec, mask);
+  }
+  // the unmasked worlds keep their state and flags
+  CHECK(b.d().warning_flags.at(0)[0] == kern::kWarnContactOverflow);
+  CHECK(b.d().warning_flags.at(1)[0] == 0);
+  CHECK(b.d().time.at(1)[0] == 0);
+  CHECK(b.d().time.at(2)[0] > 0);
+  const unsigned char* p = static_cast<const unsigned char*>(b.data->arena());
+  return std::vector<unsigned char>(p, p + b.data->bytes());
+}
+
+TEST_CASE("the masked reset resets exactly the masked worlds, the same in every lane order", "[forward][team]") {
+  std::ifstream f(std::string(MUJOCO_SAMPLES_DIR) + "/humanoid/humanoid.xml");
+  const std::vector<std::string> xmls = {test::random_tree_xml(8, 30),
+                                         std::string(std::istreambuf_iterator<char>(f), {})};
+  for (const auto& xml : xmls) {
+    const auto list = masked_reset_in_order<double>(xml, kern::LaneOrder::kForward, 1, true);
+    const auto fwd = masked_reset_in_order<double>(xml, kern::LaneOrder::kForward, 1, false);
+    CHECK(std::memcmp(list.data(), fwd.data(), fwd.size()) == 0);
+    const auto rev = masked_reset_in_order<double>(xml, kern::LaneOrder::kReverse, 1, false);
+    CHECK(std::memcmp(fwd.data(), rev.data(), fwd.size()) == 0);
+    for (unsigned seed : {1u, 2u, 3u}) {
+      const auto shuf = masked_reset_in_order<double>(xml, kern::LaneOrder::kShuffled, seed, false);
+      CHECK(std::memcmp(fwd.data(), shuf.data(), fwd.size()) == 0);
+    }
+  }
+}
