@@ -131,6 +131,12 @@ class PpoLearner {
   virtual EpisodeSums take_episode_sums() { throw std::logic_error("the " + device() + " learner has no device API"); }
 };
 
+// data-parallel (set_communicator, load_state): rank 0's state `mine` on every rank, the
+// sampling RNG of rank r > 0 derived from rank 0's. `shape` (parameter count, rollout and
+// minibatch sizes, ...) must be equal on every rank; ranks whose shapes differ would reduce
+// mismatched buffers, so all of them throw (collective)
+LearnerState state_from_root(dist::Communicator& comm, LearnerState mine, const std::vector<double>& shape);
+
 // the learning rate after a minibatch whose policy moved `kl` away from the sampling policy:
 // schedule "adaptive" divides it by 1.5 when kl > 2 desired_kl and multiplies it by 1.5 when
 // 0 < kl < desired_kl / 2, within [min_learning_rate, max_learning_rate]; "fixed" keeps it

@@ -6,6 +6,36 @@
 
 namespace stampede::rl {
 
+double merge_batch_over_ranks(dist::Communicator& comm, double n, std::vector<double>& mean,
+                              std::vector<double>& var) {
+  // gather every rank's (n, mean, var) (a sum of slots that are zero but one's, which is exact)
+  // and merge them in rank order into the batch of all ranks
+  const int d = static_cast<int>(mean.size());
+  const int K = comm.size(), stride = 1 + 2 * d;
+  std::vector<double> slots(static_cast<std::size_t>(K) * stride, 0.0);
+  double* mine = slots.data() + static_cast<std::size_t>(comm.rank()) * stride;
+  mine[0] = n;
+  for (int j = 0; j < d; ++j) {
+    mine[1 + j] = mean[j];
+    mine[1 + d + j] = var[j];
+  }
+  comm.allreduce_sum(slots.data(), slots.size());
+  double bn = 0;
+  for (int r = 0; r < K; ++r) {
+    const double* s = slots.data() + static_cast<std::size_t>(r) * stride;
+    if (s[0] <= 0) continue;
+    const double total = bn + s[0], w = s[0] / total;
+    for (int j = 0; j < d; ++j) {
+      const double delta = s[1 + j] - mean[j];
+      const double m = bn == 0 ? s[1 + j] : mean[j] + delta * w;
+      var[j] = bn == 0 ? s[1 + d + j] : (var[j] * bn + s[1 + d + j] * s[0] + delta * delta * bn * w) / total;
+      mean[j] = m;
+    }
+    bn = total;
+  }
+  return bn;
+}
+
 void ObsNormalizer::update(const float* x, int n, dist::Communicator* comm) {
   const int d = dim();
   std::vector<double> bmean(d, 0.0), bvar(d, 0.0);
@@ -21,33 +51,7 @@ void ObsNormalizer::update(const float* x, int n, dist::Communicator* comm) {
       }
     for (int j = 0; j < d; ++j) bvar[j] /= n;
   }
-  double bn = n;
-  // several ranks: gather every rank's (n, mean, var) (a sum of slots that are zero but one's,
-  // which is exact) and merge them in rank order into the batch of all ranks
-  if (dist::is_distributed(comm)) {
-    const int K = comm->size(), stride = 1 + 2 * d;
-    std::vector<double> slots(static_cast<std::size_t>(K) * stride, 0.0);
-    double* mine = slots.data() + static_cast<std::size_t>(comm->rank()) * stride;
-    mine[0] = n;
-    for (int j = 0; j < d; ++j) {
-      mine[1 + j] = bmean[j];
-      mine[1 + d + j] = bvar[j];
-    }
-    comm->allreduce_sum(slots.data(), slots.size());
-    bn = 0;
-    for (int r = 0; r < K; ++r) {
-      const double* s = slots.data() + static_cast<std::size_t>(r) * stride;
-      if (s[0] <= 0) continue;
-      const double total = bn + s[0], w = s[0] / total;
-      for (int j = 0; j < d; ++j) {
-        const double delta = s[1 + j] - bmean[j];
-        const double m = bn == 0 ? s[1 + j] : bmean[j] + delta * w;
-        bvar[j] = bn == 0 ? s[1 + d + j] : (bvar[j] * bn + s[1 + d + j] * s[0] + delta * delta * bn * w) / total;
-        bmean[j] = m;
-      }
-      bn = total;
-    }
-  }
+  const double bn = dist::is_distributed(comm) ? merge_batch_over_ranks(*comm, n, bmean, bvar) : n;
   if (bn <= 0) return;
   // merge with the running statistics (Chan et al.): weights count/total and n/total
   const double total = count_ + bn;

@@ -9,6 +9,12 @@
 
 namespace stampede::rl {
 
+// data-parallel: every rank's batch statistics (n samples, mean, population var) merged in rank
+// order (Chan et al.) into those of the union of the batches; returns its size and leaves its
+// mean and var in mean, var on every rank (collective)
+double merge_batch_over_ranks(dist::Communicator& comm, double n, std::vector<double>& mean,
+                              std::vector<double>& var);
+
 class ObsNormalizer {
  public:
   ObsNormalizer() = default;

@@ -211,43 +211,13 @@ class CpuPpoLearner final : public PpoLearner {
     returns_ready_ = false;
   }
 
-  // data-parallel: every rank takes rank 0's parameters, optimizer and normalizer state; rank
-  // r > 0 samples with its own stream derived from rank 0's RNG. Ranks whose shapes differ
-  // (parameters, rollout or minibatch sizes) would reduce mismatched buffers: all of them throw
+  // data-parallel: every rank takes rank 0's state (state_from_root, rl/learner.h)
   void sync_from_root() {
     const auto& a = cfg_.algorithm;
-    const double shape[] = {static_cast<double>(params_.size()), static_cast<double>(storage_.num_envs),
-                            static_cast<double>(storage_.num_steps), static_cast<double>(a.num_mini_batches),
-                            static_cast<double>(a.num_learning_epochs), a.normalize_observations ? 1.0 : 0.0};
-    constexpr int S = sizeof(shape) / sizeof(shape[0]);
-    double root_shape[S];
-    std::copy(shape, shape + S, root_shape);
-    comm_->broadcast(root_shape, S, 0);
-    double mismatch = std::equal(shape, shape + S, root_shape) ? 0.0 : 1.0;
-    comm_->allreduce_sum(&mismatch, 1);
-    if (mismatch > 0)
-      throw std::runtime_error("data-parallel ranks differ in network, num_envs, rollout length, minibatches, "
-                               "epochs or normalization (" + std::to_string(static_cast<int>(mismatch)) +
-                               " rank(s) differ from rank 0); every rank must train with the same config");
-    LearnerState s = state();
-    comm_->broadcast(s.params.data(), s.params.size(), 0);
-    comm_->broadcast(s.adam_exp_avg.data(), s.adam_exp_avg.size(), 0);
-    comm_->broadcast(s.adam_exp_avg_sq.data(), s.adam_exp_avg_sq.size(), 0);
-    comm_->broadcast(s.obs_mean.data(), s.obs_mean.size(), 0);
-    comm_->broadcast(s.obs_var.data(), s.obs_var.size(), 0);
-    double scalars[] = {static_cast<double>(s.adam_step), s.learning_rate, s.obs_count, s.obs_eps};
-    comm_->broadcast(scalars, 4, 0);
-    comm_->broadcast(s.rng.data(), s.rng.size(), 0);
-    s.adam_step = static_cast<int64_t>(scalars[0]);
-    s.learning_rate = scalars[1];
-    s.obs_count = scalars[2];
-    s.obs_eps = scalars[3];
-    if (comm_->rank() > 0) {
-      Rng r(s.rng[0] ^ (0x9e3779b97f4a7c15ull * static_cast<uint64_t>(comm_->rank())));
-      for (int k = 0; k < 4; ++k) r.next();
-      s.rng = r.state();
-    }
-    apply_state(s);
+    apply_state(state_from_root(*comm_, state(),
+                                {static_cast<double>(params_.size()), static_cast<double>(storage_.num_envs),
+                                 static_cast<double>(storage_.num_steps), static_cast<double>(a.num_mini_batches),
+                                 static_cast<double>(a.num_learning_epochs), a.normalize_observations ? 1.0 : 0.0}));
   }
 
   // grads_ and the minibatch's KL and loss terms: the means over ranks (each rank's minibatch

@@ -19,7 +19,9 @@
 //   - time-outs are bootstrapped by evaluating the critic on every world's final observation
 //     (rows of worlds that did not time out are zeroed and their values dropped), not on a
 //     gathered subset.
-// Nothing here is data-parallel (set_communicator refuses several ranks).
+// Data-parallel training (set_communicator) reduces what the CPU learner reduces, through the
+// communicator's host buffers: the normalizer's batch statistics each step, the advantage sums,
+// and every minibatch's gradient and loss sums (one device-host round trip each).
 #pragma once
 
 #include <algorithm>
@@ -35,6 +37,7 @@
 #include "kernels/config.h"
 #include "rl/learn_space.h"
 #include "rl/learner.h"
+#include "rl/normalizer.h"
 #include "rl/rng.h"
 #include "rl/schedule.h"
 
@@ -140,6 +143,7 @@ class DevicePpoLearner final : public PpoLearner {
     adam_v_ = Arr<float>(P_);
     norm_mean_ = Arr<double>(O);
     norm_var_ = Arr<double>(O);
+    norm_batch_ = Arr<double>(2 * O);
     r_obs_ = Arr<float>(total * O);
     r_act_ = Arr<float>(total * A);
     r_mu_ = Arr<float>(total * A);
@@ -348,6 +352,25 @@ class DevicePpoLearner final : public PpoLearner {
   }
 
   void load_state(const LearnerState& s) override {
+    apply_state(s);
+    if (dist::is_distributed(comm_)) sync_from_root();
+  }
+
+  void set_communicator(dist::Communicator* comm) override {
+    comm_ = comm;
+    if (dist::is_distributed(comm_)) sync_from_root();
+  }
+
+  // every rank takes rank 0's state (state_from_root); the shapes must agree
+  void sync_from_root() {
+    const auto& a = cfg_.algorithm;
+    apply_state(state_from_root(*comm_, state(),
+                                {static_cast<double>(P_), static_cast<double>(N_), static_cast<double>(T_),
+                                 static_cast<double>(a.num_mini_batches), static_cast<double>(a.num_learning_epochs),
+                                 a.normalize_observations ? 1.0 : 0.0}));
+  }
+
+  void apply_state(const LearnerState& s) {
     if (s.params.size() != P_)
       throw std::invalid_argument("learner state has " + std::to_string(s.params.size()) +
                                   " parameters, this network has " + std::to_string(P_) +
@@ -411,13 +434,12 @@ class DevicePpoLearner final : public PpoLearner {
   void set_slot(int slot, double v) { sp_.to_space(slots_.data() + slot, &v, sizeof(double)); }
 
   // merge x (n, obs_dim) into the running mean and variance (ObsNormalizer::update's formulas;
-  // non-finite values count as 0, as the CPU runner zeroes them before the learner sees them)
+  // non-finite values count as 0, as the CPU runner zeroes them before the learner sees them).
+  // Several ranks: the batch statistics of all of them (merge_batch_over_ranks)
   void update_normalizer(const float* x, int n) {
     if (n <= 0) return;
     const int O = O_;
-    const double count = norm_count_, bn = n, total = count + bn, wb = bn / total;
-    double* mean = norm_mean_.data();
-    double* var = norm_var_.data();
+    double* batch = norm_batch_.data();  // mean (O), then population variance (O)
     sp_.launch(O, [=] SP_RL_LAMBDA(long j) {
       double bmean = 0, bvar = 0;
       for (int i = 0; i < n; ++i) {
@@ -430,10 +452,25 @@ class DevicePpoLearner final : public PpoLearner {
         const double e = (device_ppo::finite(v) ? v : 0.f) - bmean;
         bvar += e * e;
       }
-      bvar /= n;
-      const double delta = bmean - mean[j];
+      batch[j] = bmean;
+      batch[O + j] = bvar / n;
+    });
+    double bn = n;
+    if (dist::is_distributed(comm_)) {
+      std::vector<double> bmean(O), bvar(O);
+      sp_.to_host(bmean.data(), batch, sizeof(double) * O);
+      sp_.to_host(bvar.data(), batch + O, sizeof(double) * O);
+      bn = merge_batch_over_ranks(*comm_, bn, bmean, bvar);
+      sp_.to_space(batch, bmean.data(), sizeof(double) * O);
+      sp_.to_space(batch + O, bvar.data(), sizeof(double) * O);
+    }
+    const double count = norm_count_, total = count + bn, wb = bn / total;
+    double* mean = norm_mean_.data();
+    double* var = norm_var_.data();
+    sp_.launch(O, [=] SP_RL_LAMBDA(long j) {
+      const double delta = batch[j] - mean[j];
       mean[j] += delta * wb;
-      var[j] = count == 0 ? bvar : (var[j] * count + bvar * bn + delta * delta * count * wb) / total;
+      var[j] = count == 0 ? batch[O + j] : (var[j] * count + batch[O + j] * bn + delta * delta * count * wb) / total;
     });
     norm_count_ = total;
   }
@@ -612,11 +649,21 @@ class DevicePpoLearner final : public PpoLearner {
     const long n = static_cast<long>(T_) * N_;
     double* s = slots_.data();
     float* adv = r_adv_.data();
+    const bool multi = dist::is_distributed(comm_);
     reduce_sum(adv, n, 1, 0, nullptr, s + kAdvMean);
-    sp_.launch(1, [=] SP_RL_LAMBDA(long) { s[kAdvMean] /= static_cast<double>(n); });
+    double total = static_cast<double>(n);  // samples over every rank
+    if (multi) {
+      double sums[2] = {0.0, total};
+      sp_.to_host(&sums[0], s + kAdvMean, sizeof(double));
+      comm_->allreduce_sum(sums, 2);
+      total = sums[1];
+      sp_.to_space(s + kAdvMean, &sums[0], sizeof(double));
+    }
+    sp_.launch(1, [=] SP_RL_LAMBDA(long) { s[kAdvMean] /= total; });
     reduce_sum(adv, n, 1, 2, s + kAdvMean, s + kAdvSq);
+    if (multi) all_ranks_sum(s + kAdvSq, 1);
     sp_.launch(n, [=] SP_RL_LAMBDA(long i) {
-      const double var = s[kAdvSq] / (n > 1 ? static_cast<double>(n - 1) : 1.0);
+      const double var = s[kAdvSq] / (total > 1 ? total - 1.0 : 1.0);
       adv[i] = static_cast<float>((adv[i] - s[kAdvMean]) * (1.0 / (sqrt(var) + 1e-8)));
     });
   }
@@ -647,6 +694,15 @@ class DevicePpoLearner final : public PpoLearner {
       for (long c = 0; c < C; ++c) s += part[c * K + k];
       out[k] = s;
     });
+  }
+
+  // slots[0..k) <- their sum over the ranks, times scale (collective)
+  void all_ranks_sum(double* slots, int k, double scale = 1.0) {
+    double v[device_ppo::kNumSlots];
+    sp_.to_host(v, slots, sizeof(double) * k);
+    comm_->allreduce_sum(v, k);
+    for (int i = 0; i < k; ++i) v[i] *= scale;
+    sp_.to_space(slots, v, sizeof(double) * k);
   }
 
   // the minibatch rows idx[0..n) of the rollout into b_*
@@ -748,6 +804,17 @@ class DevicePpoLearner final : public PpoLearner {
     // the minibatch's loss terms and KL, the gradient norm
     double* s = slots_.data();
     reduce_sum(terms_.data(), n, 3, 0, nullptr, s + kMbSurrogate);
+    if (dist::is_distributed(comm_)) {
+      // the mean over ranks of each rank's minibatch mean (all of one size): the gradient of the
+      // global minibatch, and its loss sums (the sums over ranks, divided by their count)
+      std::vector<float> g(P_);
+      sp_.to_host(g.data(), grads_.data(), sizeof(float) * P_);
+      comm_->allreduce_sum(g.data(), g.size());
+      const float inv = static_cast<float>(1.0 / comm_->size());
+      for (float& x : g) x *= inv;
+      sp_.to_space(grads_.data(), g.data(), sizeof(float) * P_);
+      all_ranks_sum(s + kMbSurrogate, 3, 1.0 / comm_->size());
+    }
     reduce_sum(grads_.data(), static_cast<long>(P_), 1, 1, nullptr, s + kGradNormSq);
     // learning rate from this minibatch's KL (before the step), and the update's sums
     const float* log_std = params_.data() + layout_.log_std_offset();
@@ -820,6 +887,8 @@ class DevicePpoLearner final : public PpoLearner {
 
   Arr<float> params_, grads_, adam_m_, adam_v_;  // (P)
   Arr<double> norm_mean_, norm_var_;             // (obs_dim)
+  Arr<double> norm_batch_;                       // (2, obs_dim) a batch's mean and variance
+  dist::Communicator* comm_ = nullptr;           // data-parallel ranks (nullptr: one process)
   // the rollout, (T, N, ...) step-major as RolloutStorage
   Arr<float> r_obs_, r_act_, r_mu_, r_sigma_, r_logp_, r_val_, r_rew_, r_ret_, r_adv_;
   Arr<unsigned char> r_done_;

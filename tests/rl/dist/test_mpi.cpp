@@ -156,6 +156,10 @@ TEST_CASE("two ranks each holding half a minibatch average to the gradient of th
 }
 
 TEST_CASE("the learner over two ranks keeps one policy trained on both ranks' data", "[rl][dist][mpi]") {
+  // the CPU learner, and the CUDA learner's code over host memory (the same reductions through
+  // the communicator's host buffers)
+  const bool device_code = GENERATE(false, true);
+  INFO((device_code ? "the CUDA learner's code (host space)" : "the CPU learner"));
   auto& c = world();
   PpoConfig cfg;
   cfg.policy.actor_hidden = {32, 32};
@@ -165,7 +169,7 @@ TEST_CASE("the learner over two ranks keeps one policy trained on both ranks' da
   const int N = 64;
   auto env = make_env("point-reach", N, "cpu", 9 + c.rank());  // different data per rank
   const int O = env->obs_dim(), A = env->act_dim();
-  auto learner = make_learner(cfg, N, O, A);
+  auto learner = device_code ? make_host_space_learner(cfg, N, O, A) : make_learner(cfg, N, O, A);
   CHECK_FALSE(same_on_all_ranks(learner->state().params));
   learner->set_communicator(&c);
   REQUIRE(same_on_all_ranks(learner->state().params));
@@ -226,5 +230,8 @@ TEST_CASE("ranks configured differently are refused on every rank", "[rl][dist][
   const int N = 16 + 16 * c.rank();  // rank 1 has twice the envs: minibatches of unequal size
   auto learner = make_learner(cfg, N, 4, 2);
   CHECK_THROWS_WITH(learner->set_communicator(&c), Catch::Contains("every rank must train with the same config"));
+  c.barrier();
+  auto device_code = make_host_space_learner(cfg, N, 4, 2);
+  CHECK_THROWS_WITH(device_code->set_communicator(&c), Catch::Contains("every rank must train with the same config"));
   c.barrier();
 }
