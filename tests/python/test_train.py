@@ -102,7 +102,7 @@ def test_train_cuda(tmp_path):
     assert np.all(np.isfinite(m["value_loss"]))
     assert np.all(np.isfinite(m["mean_step_reward"]))
     assert (tmp_path / "run" / "checkpoints" / "model_000003.h5").exists()
-    # and it learns point-reach (no device API there: the learner takes host arrays)
-    _, m = stampede.train("point-reach", device="cuda", num_envs=64, iterations=150, seed=1, overrides=SMALL,
-                          run_dir=str(tmp_path / "reach"), quiet=True)
+    # and it learns point-reach (CPU worlds, no device API: the learner takes host arrays)
+    _, m = stampede.train("point-reach", device="cuda", env_device="cpu", num_envs=64, iterations=150, seed=1,
+                          overrides=SMALL, run_dir=str(tmp_path / "reach"), quiet=True)
     assert m["mean_reward"][-1] > 80

@@ -171,7 +171,11 @@ TEST_CASE("train and play refuse what they cannot do, with a reason", "[rl][cli]
   Result r = run("train --task point-reach --device cuda --iterations 1 --run-dir " + (dir / "a").string());
   std::string why;
   if (cuda_available(&why)) {
-    CHECK(r.code == 0);  // a GPU: the CUDA learner trains
+    // a GPU: the CUDA learner; point-reach's worlds run on the CPU only, and say so
+    CHECK(r.code == 1);
+    CHECK(r.out.find("runs on the CPU only") != std::string::npos);
+    r = run("train --task point-reach --device cuda --env-device cpu --iterations 1 --run-dir " + (dir / "c").string());
+    CHECK(r.code == 0);
   } else {
     CHECK(r.code == 1);
     CHECK(r.out.find("--device cuda") != std::string::npos);
