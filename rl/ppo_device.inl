@@ -190,7 +190,8 @@ class DevicePpoLearner final : public PpoLearner {
     b_ret_ = Arr<float>(R);
     perm_ = Arr<uint32_t>(total);
     const auto chunks = [](std::size_t n) { return (n + kChunk - 1) / kChunk; };
-    partial_ = Arr<double>(std::max({chunks(total), chunks(P_), chunks(R) * 3, chunks(N) * device_ppo::kEpCols}));
+    partial_ = Arr<double>(
+        std::max({chunks(total), chunks(P_), chunks(R) * 3, chunks(R) * O, chunks(N) * device_ppo::kEpCols}));
     slots_ = Arr<double>(device_ppo::kNumSlots);
     ep_ret_ = Arr<double>(N);
     ep_len_ = Arr<double>(N);
@@ -440,21 +441,11 @@ class DevicePpoLearner final : public PpoLearner {
     if (n <= 0) return;
     const int O = O_;
     double* batch = norm_batch_.data();  // mean (O), then population variance (O)
-    sp_.launch(O, [=] SP_RL_LAMBDA(long j) {
-      double bmean = 0, bvar = 0;
-      for (int i = 0; i < n; ++i) {
-        const float v = x[static_cast<std::size_t>(i) * O + j];
-        bmean += device_ppo::finite(v) ? v : 0.f;
-      }
-      bmean /= n;
-      for (int i = 0; i < n; ++i) {
-        const float v = x[static_cast<std::size_t>(i) * O + j];
-        const double e = (device_ppo::finite(v) ? v : 0.f) - bmean;
-        bvar += e * e;
-      }
-      batch[j] = bmean;
-      batch[O + j] = bvar / n;
-    });
+    // column sums, the means, the squared deviations from them (chunks of rows x columns)
+    reduce_sum(x, n, O, 3, nullptr, batch);
+    sp_.launch(O, [=] SP_RL_LAMBDA(long j) { batch[j] /= n; });
+    reduce_sum(x, n, O, 4, batch, batch + O);
+    sp_.launch(O, [=] SP_RL_LAMBDA(long j) { batch[O + j] /= n; });
     double bn = n;
     if (dist::is_distributed(comm_)) {
       std::vector<double> bmean(O), bvar(O);
@@ -669,7 +660,8 @@ class DevicePpoLearner final : public PpoLearner {
   }
 
   // out[k] = sum over rows i < n of f(src[i K + k]), k < K, in double: f(x) = x (mode 0), x^2
-  // (mode 1) or (x - *center)^2 (mode 2). Fixed chunks of rows, then the chunks in order
+  // (mode 1), (x - center[k])^2 (mode 2); modes 3 and 4 are 0 and 2 with non-finite x taken as 0.
+  // Fixed chunks of rows, then the chunks in order
   template <class T>
   void reduce_sum(const T* src, long n, int K, int mode, const double* center, double* out) {
     const long C = (n + kChunk - 1) / kChunk;
@@ -679,12 +671,13 @@ class DevicePpoLearner final : public PpoLearner {
       const long c = ck / K;
       const int k = static_cast<int>(ck % K);
       const long hi = c * chunk + chunk < n ? c * chunk + chunk : n;
-      const double ctr = mode == 2 ? *center : 0.0;
+      const double ctr = mode == 2 || mode == 4 ? center[k] : 0.0;
       double s = 0;
       for (long i = c * chunk; i < hi; ++i) {
         double x = static_cast<double>(src[i * K + k]);
+        if (mode >= 3 && x - x != 0.0) x = 0.0;
         if (mode == 1) x *= x;
-        if (mode == 2) x = (x - ctr) * (x - ctr);
+        if (mode == 2 || mode == 4) x = (x - ctr) * (x - ctr);
         s += x;
       }
       part[ck] = s;
