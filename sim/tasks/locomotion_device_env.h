@@ -104,8 +104,11 @@ class DeviceLocomotionEnv final : public LocomotionVecEnv {
   SpaceBuffer<Space> last_nan_;      // (nworld) int: the backend's NaN-reset count seen last
   SpaceBuffer<Space> stats_;         // kStatsSize doubles, reduced over worlds each step
 
-  // host copy of the last step's statistics
-  static constexpr int kStatsSize = 3 + 2 * kNumRewardTerms;
+  // host copy of the last step's statistics: the reward, its terms, finished episodes, their
+  // steps and term sums, then the backend's warning counters summed (NaN resets, contact and
+  // constraint overflows), all reduced in the space
+  static constexpr int kWarnStats = 3 + 2 * kNumRewardTerms;
+  static constexpr int kStatsSize = kWarnStats + 3;
   std::vector<double> stats_host_;
   std::vector<unsigned char> done_host_;
 };

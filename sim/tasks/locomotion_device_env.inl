@@ -214,6 +214,9 @@ void DeviceLocomotionEnv<Real, Space>::launch_post_step() {
       Space::atomic_add(&stats[1 + t], v);
       es[t] += v;
     }
+    Space::atomic_add(&stats[kWarnStats], static_cast<double>(warn[w].nan_reset));
+    Space::atomic_add(&stats[kWarnStats + 1], static_cast<double>(warn[w].contact_overflow));
+    Space::atomic_add(&stats[kWarnStats + 2], static_cast<double>(warn[w].constraint_overflow));
     const bool ended = d.terminated[w] || d.truncated[w];
     done[w] = ended ? 1 : 0;
     if (ended) {
@@ -349,16 +352,9 @@ std::map<std::string, double> DeviceLocomotionEnv<Real, Space>::step_stats() con
   out["reward/total"] = stats_host_[0] / nw;
   const double n = stats_host_[1 + kNumRewardTerms];
   out["episode/finished"] = n;
-  const WorldWarnings* warn = space_.backend().warnings();  // host counters
-  double nan_resets = 0, contact_overflow = 0, constraint_overflow = 0;
-  for (int w = 0; w < nworld_; ++w) {
-    nan_resets += warn[w].nan_reset;
-    contact_overflow += warn[w].contact_overflow;
-    constraint_overflow += warn[w].constraint_overflow;
-  }
-  out["warnings/nan_resets"] = nan_resets;
-  out["warnings/contact_overflow"] = contact_overflow;
-  out["warnings/constraint_overflow"] = constraint_overflow;
+  out["warnings/nan_resets"] = stats_host_[kWarnStats];
+  out["warnings/contact_overflow"] = stats_host_[kWarnStats + 1];
+  out["warnings/constraint_overflow"] = stats_host_[kWarnStats + 2];
   if (n > 0) {
     out["episode/length_s"] = stats_host_[2 + kNumRewardTerms] / n * spec_.control_period;
     for (int t = 0; t < kNumRewardTerms; ++t)
