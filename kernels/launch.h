@@ -170,6 +170,14 @@ void for_each_world(const CpuExec& exec, int nworld, F&& fn) {
                                #expr + ": " + cudaGetErrorString(sp_err_));                     \
   } while (0)
 
+// bytes (at least one) of zeroed device memory, released with cudaFree
+inline void* cuda_allocate_zeroed(std::size_t bytes) {
+  void* p = nullptr;
+  SP_CUDA_CHECK(cudaMalloc(&p, bytes ? bytes : 1));
+  SP_CUDA_CHECK(cudaMemset(p, 0, bytes ? bytes : 1));
+  return p;
+}
+
 struct CudaExec {
   cudaStream_t stream = nullptr;
   int warps_per_block = 4;  // worlds per block

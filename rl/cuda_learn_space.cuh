@@ -39,12 +39,7 @@ class CudaLearnSpace {
     cublas_check(cublasSetMathMode(h, CUBLAS_PEDANTIC_MATH), "cublasSetMathMode");
   }
 
-  static void* allocate(std::size_t bytes) {
-    void* p = nullptr;
-    SP_CUDA_CHECK(cudaMalloc(&p, bytes ? bytes : 1));
-    SP_CUDA_CHECK(cudaMemset(p, 0, bytes ? bytes : 1));
-    return p;
-  }
+  static void* allocate(std::size_t bytes) { return kern::cuda_allocate_zeroed(bytes); }
   static void release(void* p) { cudaFree(p); }
   void to_space(void* dst, const void* host, std::size_t bytes) const {
     SP_CUDA_CHECK(cudaMemcpy(dst, host, bytes, cudaMemcpyHostToDevice));
@@ -52,11 +47,7 @@ class CudaLearnSpace {
   void to_host(void* host, const void* src, std::size_t bytes) const {
     SP_CUDA_CHECK(cudaMemcpy(host, src, bytes, cudaMemcpyDeviceToHost));
   }
-  void copy(void* dst, const void* src, std::size_t bytes) const {
-    SP_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, 0));
-  }
   void zero(void* dst, std::size_t bytes) const { SP_CUDA_CHECK(cudaMemsetAsync(dst, 0, bytes, 0)); }
-  void sync() const { SP_CUDA_CHECK(cudaStreamSynchronize(0)); }
 
   template <class F>
   void launch(long n, F fn) const {

@@ -1,6 +1,6 @@
 // rl/learn_space.h — where the device-shaped PPO learner (rl/ppo_device.inl) keeps its arrays and
 // runs its stages. A space has the same members on the host and on the GPU:
-//   allocate/release/to_space/to_host/copy/zero/sync   memory
+//   allocate/release/to_space/to_host/zero              memory
 //   launch(n, fn)                                      fn(i) for i in [0, n): a loop here, a
 //                                                      thread per index on the GPU
 //   gemm(...)                                          row-major C = alpha op(A) op(B) + beta C:
@@ -15,9 +15,9 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "kernels/config.h"
+#include "kernels/space_buffer.h"
 
 namespace stampede::rl {
 
@@ -25,18 +25,11 @@ class HostLearnSpace {
  public:
   static constexpr const char* kName = "host";
 
-  static void* allocate(std::size_t bytes) {
-    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
-    if (!p) throw std::bad_alloc();
-    std::memset(p, 0, bytes);
-    return p;
-  }
+  static void* allocate(std::size_t bytes) { return kern::host_allocate_zeroed(bytes, 64); }
   static void release(void* p) { std::free(p); }
   void to_space(void* dst, const void* host, std::size_t bytes) const { std::memcpy(dst, host, bytes); }
   void to_host(void* host, const void* src, std::size_t bytes) const { std::memcpy(host, src, bytes); }
-  void copy(void* dst, const void* src, std::size_t bytes) const { std::memmove(dst, src, bytes); }
   void zero(void* dst, std::size_t bytes) const { std::memset(dst, 0, bytes); }
-  void sync() const {}
 
   template <class F>
   void launch(long n, F fn) const {
@@ -78,32 +71,12 @@ template <class Space, class T>
 class SpaceArray {
  public:
   SpaceArray() = default;
-  explicit SpaceArray(std::size_t n) : n_(n) { p_ = static_cast<T*>(Space::allocate(n * sizeof(T))); }
-  ~SpaceArray() {
-    if (p_) Space::release(p_);
-  }
-  SpaceArray(SpaceArray&& o) noexcept : p_(o.p_), n_(o.n_) {
-    o.p_ = nullptr;
-    o.n_ = 0;
-  }
-  SpaceArray& operator=(SpaceArray&& o) noexcept {
-    if (this != &o) {
-      if (p_) Space::release(p_);
-      p_ = o.p_;
-      n_ = o.n_;
-      o.p_ = nullptr;
-      o.n_ = 0;
-    }
-    return *this;
-  }
-  SpaceArray(const SpaceArray&) = delete;
-  SpaceArray& operator=(const SpaceArray&) = delete;
-
-  T* data() const { return p_; }
+  explicit SpaceArray(std::size_t n) : buf_(n * sizeof(T)), n_(n) {}
+  T* data() const { return buf_.template get<T>(); }
   std::size_t size() const { return n_; }
 
  private:
-  T* p_ = nullptr;
+  kern::SpaceBuffer<Space> buf_;
   std::size_t n_ = 0;
 };
 

@@ -214,7 +214,6 @@ class DevicePpoLearner final : public PpoLearner {
   int obs_dim() const override { return O_; }
   int act_dim() const override { return A_; }
   const ActorCriticLayout& layout() const override { return layout_; }
-  Space& space() { return sp_; }
 
   // ---- the PpoLearner API on host arrays: staged through the space ----
 

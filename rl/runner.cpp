@@ -295,19 +295,12 @@ IterationStats OnPolicyRunner::iteration() {
       device_mean_return_ = e.return_sum / e.count;
       device_mean_length_ = e.length_sum / e.count;
     }
-    const double dt = seconds_since(t_start);
     const double samples = static_cast<double>(N) * T;
-    ++iteration_;
-    total_samples_ += static_cast<int64_t>(samples);
-    total_time_ += dt;
-    s.iteration = iteration_;
-    s.total_samples = total_samples_;
-    s.wall_time = total_time_;
+    count_iteration(s, samples, seconds_since(t_start));
     s.nonfinite_worlds = static_cast<int64_t>(e.nonfinite);
     s.mean_episode_return = device_mean_return_;
     s.mean_episode_length = device_mean_length_;
     s.mean_step_reward = e.reward_sum / samples;
-    s.steps_per_second = samples / dt;
     return s;
   }
   // rollout: act -> env.step -> process_env_step
@@ -355,21 +348,24 @@ IterationStats OnPolicyRunner::iteration() {
   for (double l : recent_lengths_) sums[2] += l;
   if (dist::is_distributed(comm_)) comm_->allreduce_sum(sums, 5);
   s.nonfinite_worlds = static_cast<int64_t>(sums[4]);
-  const double dt = seconds_since(t_start);
   const double samples = static_cast<double>(N) * T * ranks_;
-  ++iteration_;
-  total_samples_ += static_cast<int64_t>(samples);
-  total_time_ += dt;
-  s.iteration = iteration_;
-  s.total_samples = total_samples_;
-  s.wall_time = total_time_;
+  count_iteration(s, samples, seconds_since(t_start));
   const double nan = std::numeric_limits<double>::quiet_NaN();
   const bool multi = dist::is_distributed(comm_);
   s.mean_episode_return = multi ? (sums[1] > 0 ? sums[0] / sums[1] : nan) : mean_of(recent_returns_);
   s.mean_episode_length = multi ? (sums[1] > 0 ? sums[2] / sums[1] : nan) : mean_of(recent_lengths_);
   s.mean_step_reward = sums[3] / samples;
-  s.steps_per_second = samples / dt;
   return s;
+}
+
+void OnPolicyRunner::count_iteration(IterationStats& s, double samples, double seconds) {
+  ++iteration_;
+  total_samples_ += static_cast<int64_t>(samples);
+  total_time_ += seconds;
+  s.iteration = iteration_;
+  s.total_samples = total_samples_;
+  s.wall_time = total_time_;
+  s.steps_per_second = samples / seconds;
 }
 
 void OnPolicyRunner::learn() {

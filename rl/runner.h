@@ -92,6 +92,8 @@ class OnPolicyRunner {
   std::function<void(const IterationStats&)> on_iteration;
 
  private:
+  // one more iteration of `samples` samples that took `seconds`: the run's counters, and s's
+  void count_iteration(IterationStats& s, double samples, double seconds);
   void write_metrics(const IterationStats& s);
   void open_metrics(const IterationStats& s);
   void sync_logs();

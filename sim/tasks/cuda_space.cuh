@@ -38,12 +38,7 @@ class CudaSpace {
 
   // memory (the env's own stream is the default one; every call here completes before it returns
   // or is ordered on the default stream, which the backend's blocking stream also waits for)
-  static void* allocate(std::size_t bytes) {
-    void* p = nullptr;
-    SP_CUDA_CHECK(cudaMalloc(&p, bytes ? bytes : 1));
-    SP_CUDA_CHECK(cudaMemset(p, 0, bytes ? bytes : 1));
-    return p;
-  }
+  static void* allocate(std::size_t bytes) { return kern::cuda_allocate_zeroed(bytes); }
   static void release(void* p) { cudaFree(p); }
   void to_space(void* dst, const void* host, std::size_t bytes) {
     SP_CUDA_CHECK(cudaMemcpy(dst, host, bytes, cudaMemcpyHostToDevice));

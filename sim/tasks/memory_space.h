@@ -9,50 +9,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "kernels/config.h"
+#include "kernels/space_buffer.h"
 #include "sim/backend.h"
 #include "sim/tasks/locomotion_kernels.h"
 
 namespace stampede::sim::tasks {
 
-// RAII bytes in a memory space
-template <class Space>
-class SpaceBuffer {
- public:
-  SpaceBuffer() = default;
-  explicit SpaceBuffer(std::size_t bytes) : bytes_(bytes) { ptr_ = Space::allocate(bytes); }
-  ~SpaceBuffer() {
-    if (ptr_) Space::release(ptr_);
-  }
-  SpaceBuffer(SpaceBuffer&& o) noexcept : ptr_(o.ptr_), bytes_(o.bytes_) {
-    o.ptr_ = nullptr;
-    o.bytes_ = 0;
-  }
-  SpaceBuffer& operator=(SpaceBuffer&& o) noexcept {
-    if (this != &o) {
-      if (ptr_) Space::release(ptr_);
-      ptr_ = o.ptr_;
-      bytes_ = o.bytes_;
-      o.ptr_ = nullptr;
-      o.bytes_ = 0;
-    }
-    return *this;
-  }
-  SpaceBuffer(const SpaceBuffer&) = delete;
-  SpaceBuffer& operator=(const SpaceBuffer&) = delete;
-
-  template <class T = unsigned char>
-  T* get() const { return static_cast<T*>(ptr_); }
-  std::size_t bytes() const { return bytes_; }
-
- private:
-  void* ptr_ = nullptr;
-  std::size_t bytes_ = 0;
-};
+using kern::SpaceBuffer;
 
 // host memory and the calling thread; the backend is any Backend<Real> whose arrays are host
 // memory (CpuBackend)
@@ -70,10 +37,7 @@ class HostSpace {
 
   // memory
   static void* allocate(std::size_t bytes) {
-    void* p = std::aligned_alloc(256, (bytes + 255) / 256 * 256 + 256);
-    if (!p) throw std::bad_alloc();
-    std::memset(p, 0, bytes);
-    return p;
+    return kern::host_allocate_zeroed(bytes, 256);
   }
   static void release(void* p) { std::free(p); }
   void to_space(void* dst, const void* host, std::size_t bytes) { std::memcpy(dst, host, bytes); }

@@ -14,49 +14,12 @@
 #include "rl/learner.h"
 #include "rl/runner.h"
 #include "rl/tasks.h"
+#include "learner_fixture.h"
 
 using namespace stampede::rl;
+using namespace stampede::rl::testing;
 
 namespace {
-
-PpoConfig small_config(int num_envs, uint64_t seed = 3) {
-  PpoConfig cfg;
-  cfg.policy.actor_hidden = {32, 32};
-  cfg.policy.critic_hidden = {32, 32};
-  cfg.runner.num_envs = num_envs;
-  cfg.runner.num_threads = 1;
-  cfg.runner.seed = seed;
-  return cfg;
-}
-
-struct EnvLoop {
-  std::unique_ptr<VecEnvBase> env;
-  std::vector<float> obs, act, rew, final_obs;
-  std::vector<unsigned char> term, trunc;
-  EnvLoop(const std::string& task, int n, uint64_t seed) : env(make_env(task, n, "cpu", seed)) {
-    obs.resize(static_cast<std::size_t>(n) * env->obs_dim());
-    final_obs.resize(obs.size());
-    act.resize(static_cast<std::size_t>(n) * env->act_dim());
-    rew.resize(n);
-    term.resize(n);
-    trunc.resize(n);
-    env->reset(obs.data());
-  }
-  void step(PpoLearner& l) {
-    l.act(obs.data(), act.data());
-    env->step(act.data(), obs.data(), rew.data(), term.data(), trunc.data(), final_obs.data());
-    l.process_env_step(rew.data(), term.data(), trunc.data(), final_obs.data());
-  }
-  UpdateStats iterations(PpoLearner& l, int count, int steps) {
-    UpdateStats st;
-    for (int k = 0; k < count; ++k) {
-      for (int t = 0; t < steps; ++t) step(l);
-      l.compute_returns(obs.data());
-      st = l.update();
-    }
-    return st;
-  }
-};
 
 // max |a - b| / (scale + |b|)
 template <class T>
@@ -81,7 +44,7 @@ std::vector<float> random_obs(int n, int dim, uint64_t seed) {
 
 TEST_CASE("the CUDA learner's code on the host computes what the CPU learner computes", "[rl][learner][device]") {
   const int N = 64;
-  const PpoConfig cfg = small_config(N);
+  const PpoConfig cfg = small_config(N, 1);
   const int T = cfg.runner.num_steps_per_env;
   EnvLoop e("point-reach", N, 11);
   const int O = e.env->obs_dim(), A = e.env->act_dim();
@@ -195,7 +158,7 @@ TEST_CASE("the CUDA learner's code on the host computes what the CPU learner com
 TEST_CASE("the CUDA learner's stages do not depend on the order of their indices", "[rl][learner][device]") {
   // a GPU runs a launch's indices in any order: backwards on the host must change nothing
   const int N = 48;
-  const PpoConfig cfg = small_config(N, 7);
+  const PpoConfig cfg = small_config(N, 1, 7);
   EnvLoop e1("point-reach", N, 2), e2("point-reach", N, 2);
   auto fwd = make_host_space_learner(cfg, N, e1.env->obs_dim(), e1.env->act_dim(), false);
   auto rev = make_host_space_learner(cfg, N, e2.env->obs_dim(), e2.env->act_dim(), true);
@@ -214,7 +177,7 @@ TEST_CASE("the CUDA learner's stages do not depend on the order of their indices
 
 TEST_CASE("the CUDA learner's code is deterministic for a seed and resumes bit-identically", "[rl][learner][device]") {
   const int N = 32, K = 4;
-  const PpoConfig cfg = small_config(N, 5);
+  const PpoConfig cfg = small_config(N, 1, 5);
   const int T = cfg.runner.num_steps_per_env;
   EnvLoop straight_env("point-reach", N, 21), split_env("point-reach", N, 21), other_env("point-reach", N, 21);
   auto straight = make_host_space_learner(cfg, N, straight_env.env->obs_dim(), straight_env.env->act_dim());
@@ -248,13 +211,13 @@ TEST_CASE("the CUDA learner's code is deterministic for a seed and resumes bit-i
   std::filesystem::remove_all(dir);
 
   // and a state of the wrong shape is refused
-  auto wrong = make_host_space_learner(small_config(N), N, 3, 3);
+  auto wrong = make_host_space_learner(small_config(N, 1), N, 3, 3);
   CHECK_THROWS_WITH(wrong->load_state(a), Catch::Contains("parameters, this network has"));
 }
 
 TEST_CASE("the CUDA learner's code learns the target task through the runner", "[rl][learner][device][learning]") {
   // the Brax-style check of test_learner.cpp, with the device learner's code
-  PpoConfig cfg = small_config(64, 1);
+  PpoConfig cfg = small_config(64, 1, 1);
   cfg.policy.actor_hidden = {64, 64};
   cfg.policy.critic_hidden = {64, 64};
   cfg.runner.max_iterations = 60;
@@ -280,7 +243,7 @@ TEST_CASE("the CUDA learner's code learns the target task through the runner", "
 }
 
 TEST_CASE("the CPU learner has no device API; --device cuda explains itself here", "[rl][learner][device]") {
-  const PpoConfig cfg = small_config(8);
+  const PpoConfig cfg = small_config(8, 1);
   auto cpu = make_cpu_learner(cfg, 8, 3, 2);
   CHECK_THROWS_WITH(cpu->act_device(nullptr), Catch::Contains("no device API"));
   CHECK_THROWS_WITH(cpu->take_episode_sums(), Catch::Contains("no device API"));
@@ -299,7 +262,7 @@ TEST_CASE("CUDA learner against its host instantiation (GPU only)", "[rl][learne
   // the same code, the same counter-based noise: actions, records and the update agree to
   // float rounding (cuBLAS in plain FP32 sums in another order than Eigen)
   const int N = 256;
-  const PpoConfig cfg = small_config(N, 4);
+  const PpoConfig cfg = small_config(N, 1, 4);
   EnvLoop e("point-reach", N, 8);
   const int O = e.env->obs_dim(), A = e.env->act_dim();
   auto gpu = make_cuda_learner(cfg, N, O, A);
