@@ -7,18 +7,26 @@
 // For each world count it reports, per control step: the whole env step (actions -> PD ->
 // decimation physics steps -> rewards, observations, resets), the same number of bare backend
 // steps, and the task's share (the difference). Random actions in [-1, 1]. --device cpu runs the
-// same task on the CPU kernel backend (float) when the build has it.
+// same task on the CPU kernel backend (float) when the build has it. --device cuda runs the GPU
+// env (a CUDA build with a GPU) and reports two rates: through host arrays (`step`: actions up,
+// observations and rewards down every step), and device resident (`step_device`: the actions
+// already on the GPU, as the CUDA learner hands them over, from 8 random tables uploaded once).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "sim/tasks/locomotion_env.h"
 #include "sim/tasks/make_env.h"
 #include "sim/tasks/task_math.h"
+
+#if defined(STAMPEDE_WITH_CUDA)
+#include <cuda_runtime.h>
+#endif
 
 using namespace stampede::sim::tasks;
 using Clock = std::chrono::steady_clock;
@@ -36,9 +44,42 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-}  // namespace
+// env steps per second of a device-resident env stepped on actions already in its memory
+// (-1 where the build has no CUDA)
+double device_steps_per_s(stampede::rl::VecEnvBase& env, double budget) {
+#if defined(STAMPEDE_WITH_CUDA)
+  const std::size_t count = static_cast<std::size_t>(env.num_envs()) * env.act_dim();
+  constexpr int kTables = 8;
+  std::vector<float> host(count * kTables);
+  uint64_t rng = 11;
+  for (float& a : host) a = static_cast<float>(rng_uniform(rng, -1.0, 1.0));
+  float* actions = nullptr;
+  auto check = [](cudaError_t e) {
+    if (e != cudaSuccess) throw std::runtime_error(std::string("bench_env: ") + cudaGetErrorString(e));
+  };
+  check(cudaMalloc(&actions, host.size() * sizeof(float)));
+  check(cudaMemcpy(actions, host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice));
+  env.reset_device();
+  for (int i = 0; i < 3; ++i) env.step_device(actions + (i % kTables) * count);
+  check(cudaDeviceSynchronize());
+  int steps = 0;
+  const auto t0 = Clock::now();
+  while (seconds_since(t0) < budget || steps < 3) {
+    env.step_device(actions + (steps % kTables) * count);
+    ++steps;
+  }
+  check(cudaDeviceSynchronize());
+  const double per_step = seconds_since(t0) / steps;
+  check(cudaFree(actions));
+  return env.num_envs() / per_step;
+#else
+  (void)env;
+  (void)budget;
+  return -1;
+#endif
+}
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   std::string task = "h1-walk", device = "mujoco";
   std::vector<int> worlds = {1, 16, 64, 256, 1024, 4096};
   int threads = 0;
@@ -56,7 +97,8 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("task %s, device %s, threads %d (0: all)\n", task.c_str(), device.c_str(), threads);
-  std::printf("%8s %14s %14s %14s %12s\n", "worlds", "env steps/s", "env ms/step", "physics ms", "task ms");
+  std::printf("%8s %14s %14s %14s %12s %18s\n", "worlds", "env steps/s", "env ms/step", "physics ms", "task ms",
+              "device-resident/s");
   for (int n : worlds) {
     auto env = make_locomotion_vec_env(task, n, device, 1, nullptr, threads);
     const int na = env->act_dim(), no = env->obs_dim();
@@ -95,10 +137,22 @@ int main(int argc, char** argv) {
       }
     }
     const double per_step = env_time / steps;
-    std::printf("%8d %14.0f %14.3f %14.3f %12.3f\n", n, n / per_step, 1e3 * per_step,
+    const double resident = env->device_resident() ? device_steps_per_s(*env, budget) : -1.0;
+    std::printf("%8d %14.0f %14.3f %14.3f %12.3f %18.0f\n", n, n / per_step, 1e3 * per_step,
                 phys_time < 0 ? -1.0 : 1e3 * phys_time / steps,
-                phys_time < 0 ? -1.0 : 1e3 * (env_time - phys_time) / steps);
+                phys_time < 0 ? -1.0 : 1e3 * (env_time - phys_time) / steps, resident);
     std::fflush(stdout);
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_env: %s\n", e.what());
+    return 1;
+  }
 }

@@ -1,5 +1,6 @@
 # CUDA is enabled when nvcc is found (STAMPEDE_WITH_CUDA=AUTO), or forced ON/OFF.
-# Every CUDA source compiles for sm_80 and sm_90 plus PTX, whether or not a GPU is present.
+# Every CUDA source compiles for sm_80 and sm_90 plus PTX, whether or not a GPU is present
+# (STAMPEDE_CUDA_ARCHS; scripts/gpu_bundle.sh builds sm_90 alone for a lent H200).
 set(STAMPEDE_CUDA_ENABLED OFF)
 if(NOT STAMPEDE_WITH_CUDA STREQUAL "OFF")
   include(CheckLanguage)
@@ -8,7 +9,8 @@ if(NOT STAMPEDE_WITH_CUDA STREQUAL "OFF")
   endif()
   check_language(CUDA)
   if(CMAKE_CUDA_COMPILER)
-    set(CMAKE_CUDA_ARCHITECTURES 80-real 90)   # sm_80, sm_90 SASS + compute_90 PTX
+    set(STAMPEDE_CUDA_ARCHS "80-real;90" CACHE STRING "CUDA architectures (default: sm_80, sm_90 SASS + compute_90 PTX)")
+    set(CMAKE_CUDA_ARCHITECTURES ${STAMPEDE_CUDA_ARCHS})
     enable_language(CUDA)
     set(CMAKE_CUDA_STANDARD 17)
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
