@@ -214,8 +214,7 @@ OnPolicyRunner::OnPolicyRunner(const PpoConfig& cfg, std::unique_ptr<VecEnvBase>
   if (comm_) learner_->set_communicator(comm_);
   const char* learner_space = learner_->array_space();
   const char* env_space = env_->array_space();
-  device_loop_ = learner_space && env_space && std::strcmp(learner_space, env_space) == 0 &&
-                 !dist::is_distributed(comm_);
+  device_loop_ = learner_space && env_space && std::strcmp(learner_space, env_space) == 0;
   device_mean_return_ = device_mean_length_ = std::numeric_limits<double>::quiet_NaN();
   obs_.resize(static_cast<std::size_t>(N) * O);
   final_obs_.resize(obs_.size());
@@ -290,17 +289,20 @@ IterationStats OnPolicyRunner::iteration() {
     learner_->compute_returns_device(env_->device_outputs().obs);
     s.update = learner_->update();
     s.time_update = seconds_since(t0);
+    // the episodes that ended during the iteration, on every rank
     const PpoLearner::EpisodeSums e = learner_->take_episode_sums();
-    if (e.count > 0) {
-      device_mean_return_ = e.return_sum / e.count;
-      device_mean_length_ = e.length_sum / e.count;
+    double sums[5] = {e.return_sum, e.length_sum, e.count, e.reward_sum, e.nonfinite};
+    if (dist::is_distributed(comm_)) comm_->allreduce_sum(sums, 5);
+    if (sums[2] > 0) {
+      device_mean_return_ = sums[0] / sums[2];
+      device_mean_length_ = sums[1] / sums[2];
     }
-    const double samples = static_cast<double>(N) * T;
+    const double samples = static_cast<double>(N) * T * ranks_;
     count_iteration(s, samples, seconds_since(t_start));
-    s.nonfinite_worlds = static_cast<int64_t>(e.nonfinite);
+    s.nonfinite_worlds = static_cast<int64_t>(sums[4]);
     s.mean_episode_return = device_mean_return_;
     s.mean_episode_length = device_mean_length_;
-    s.mean_step_reward = e.reward_sum / samples;
+    s.mean_step_reward = sums[3] / samples;
     return s;
   }
   // rollout: act -> env.step -> process_env_step

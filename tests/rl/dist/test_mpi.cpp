@@ -1,17 +1,27 @@
 // tests/rl/dist/test_mpi.cpp — run under `mpirun -np 2` (ctest label `mpi`): the MPI transport
 // (sums, broadcast, barrier), the data-parallel gradient (two ranks each holding half a minibatch
-// average to the gradient of one rank holding all of it) and the learner over two ranks (state
+// average to the gradient of one rank holding all of it), the learner over two ranks (state
 // taken from rank 0, parameters identical on every rank after updates on different data,
-// observation statistics of the data of both ranks, a config mismatch refused on every rank).
+// observation statistics of the data of both ranks, a config mismatch refused on every rank) and
+// the runner's device loop over two ranks against its host loop.
 #include <catch2/catch.hpp>
 
+#include <mujoco/mujoco.h>
+
 #include <cmath>
+#include <memory>
 
 #include "rl/actor_critic.h"
 #include "rl/dist/mpi_communicator.h"
 #include "rl/learner.h"
 #include "rl/normalizer.h"
+#include "rl/runner.h"
 #include "rl/tasks.h"
+#include "sim/make_backend.h"
+#include "sim/robot/robot.h"
+#include "sim/tasks/locomotion_device_env.h"
+#include "sim/tasks/locomotion_env.h"
+#include "sim/tasks/make_env.h"
 
 using namespace stampede::rl;
 using stampede::rl::dist::MpiCommunicator;
@@ -234,4 +244,72 @@ TEST_CASE("ranks configured differently are refused on every rank", "[rl][dist][
   auto device_code = make_host_space_learner(cfg, N, 4, 2);
   CHECK_THROWS_WITH(device_code->set_communicator(&c), Catch::Contains("every rank must train with the same config"));
   c.barrier();
+}
+
+TEST_CASE("the runner's device loop over two ranks trains what its host loop trains", "[rl][dist][mpi][device]") {
+  // `mpirun -np K stampede train --device cuda --dist nccl`: on each rank the CUDA learner and
+  // the GPU env share a memory space, so the rollout runs on their device API. Here that loop
+  // runs their code over host memory (the host-space learner, DeviceLocomotionEnv<HostSpace>),
+  // against the same learner on LocomotionEnv through host arrays, both over two ranks whose
+  // worlds differ: one policy on every rank, the same first update to float rounding, and
+  // episode statistics of both ranks' worlds.
+  auto& c = world();
+  namespace tasks = stampede::sim::tasks;
+  const stampede::robot::RobotSpec spec = stampede::robot::load_robot(STAMPEDE_ASSETS_DIR "/h1/robot.yaml");
+  char err[1000] = "";
+  std::unique_ptr<mjModel, void (*)(mjModel*)> model(mj_loadXML(spec.mjcf.c_str(), nullptr, err, sizeof(err)),
+                                                     mj_deleteModel);
+  REQUIRE(model);
+  auto task = tasks::find_task_config("h1-walk");
+  task.episode_length = 0.3;  // time-outs inside every rollout, besides the falls
+  const int n = 8;
+  const uint64_t seed = 4 + 10 * c.rank();  // different worlds on each rank
+  PpoConfig pc;
+  pc.policy.actor_hidden = {32, 32};
+  pc.policy.critic_hidden = {32, 32};
+  pc.runner.num_threads = 1;
+  pc.runner.seed = 2;
+  pc.runner.max_iterations = 2;
+  auto dev_env = std::make_unique<tasks::DeviceLocomotionEnv<float, tasks::HostSpace<float>>>(
+      tasks::HostSpace<float>(stampede::sim::make_backend<float>("cpu", model.get(), n, 1)), spec, task, seed);
+  auto host_env = std::make_unique<tasks::LocomotionEnv<float>>(
+      stampede::sim::make_backend<float>("cpu", model.get(), n, 1), spec, task, seed, 1);
+  const int O = host_env->obs_dim(), A = host_env->act_dim();
+  OnPolicyRunner a(pc, std::move(dev_env), "", &c, make_host_space_learner(pc, n, O, A));
+  OnPolicyRunner b(pc, std::move(host_env), "", &c, make_host_space_learner(pc, n, O, A));
+  CHECK(a.device_loop());
+  CHECK_FALSE(b.device_loop());
+  std::vector<IterationStats> sa, sb;
+  std::vector<LearnerState> la, lb;
+  a.on_iteration = [&](const IterationStats& s) { sa.push_back(s); la.push_back(a.learner().state()); };
+  b.on_iteration = [&](const IterationStats& s) { sb.push_back(s); lb.push_back(b.learner().state()); };
+  a.learn();
+  b.learn();
+  REQUIRE(sa.size() == 2);
+  REQUIRE(sb.size() == 2);
+  // the first update, from the same rollout up to the rewards' rounding (the two envs' rewards
+  // differ by FMA contraction). Later iterations act with parameters that differ by that much,
+  // and a fall one step earlier or later in some world is then within reach: they are compared
+  // across ranks only.
+  double pmax = 0;
+  for (std::size_t i = 0; i < la[0].params.size(); ++i)
+    pmax = std::fmax(pmax, std::fabs(la[0].params[i] - lb[0].params[i]));
+  INFO("rank " << c.rank() << ": max |param difference| after the first update: " << pmax);
+  CHECK(pmax < 1e-5);
+  CHECK(sa[0].mean_step_reward == Approx(sb[0].mean_step_reward).epsilon(1e-5));
+  CHECK(sa[0].mean_episode_length == Approx(sb[0].mean_episode_length).epsilon(1e-6));
+  CHECK(la[0].obs_count == lb[0].obs_count);
+  const int T = pc.runner.num_steps_per_env;
+  for (int k = 0; k < 2; ++k) {
+    INFO("iteration " << k);
+    CHECK(same_on_all_ranks(la[k].params));
+    CHECK(same_on_all_ranks(la[k].obs_mean));
+    CHECK(sa[k].total_samples == int64_t(2) * n * T * (k + 1));  // both ranks' samples
+    CHECK(sa[k].total_samples == sb[k].total_samples);
+    CHECK(sa[k].nonfinite_worlds == 0);
+    // the episodes of both ranks' worlds, the same figures on every rank
+    CHECK(std::isfinite(sa[k].mean_episode_length));
+    CHECK(same_on_all_ranks(std::vector<double>{sa[k].mean_episode_return, sa[k].mean_episode_length,
+                                                sa[k].mean_step_reward, sb[k].mean_step_reward}));
+  }
 }
