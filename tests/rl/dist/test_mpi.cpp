@@ -22,6 +22,7 @@
 #include "sim/tasks/locomotion_device_env.h"
 #include "sim/tasks/locomotion_env.h"
 #include "sim/tasks/make_env.h"
+#include "tests/rl/learner_fixture.h"
 
 using namespace stampede::rl;
 using stampede::rl::dist::MpiCommunicator;
@@ -264,11 +265,7 @@ TEST_CASE("the runner's device loop over two ranks trains what its host loop tra
   task.episode_length = 0.3;  // time-outs inside every rollout, besides the falls
   const int n = 8;
   const uint64_t seed = 4 + 10 * c.rank();  // different worlds on each rank
-  PpoConfig pc;
-  pc.policy.actor_hidden = {32, 32};
-  pc.policy.critic_hidden = {32, 32};
-  pc.runner.num_threads = 1;
-  pc.runner.seed = 2;
+  PpoConfig pc = testing::small_config(n, 1, 2);
   pc.runner.max_iterations = 2;
   auto dev_env = std::make_unique<tasks::DeviceLocomotionEnv<float, tasks::HostSpace<float>>>(
       tasks::HostSpace<float>(stampede::sim::make_backend<float>("cpu", model.get(), n, 1)), spec, task, seed);

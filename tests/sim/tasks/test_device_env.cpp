@@ -18,6 +18,7 @@
 #include "sim/tasks/locomotion_env.h"
 #include "sim/tasks/make_env.h"
 #include "task_fixture.h"
+#include "tests/rl/learner_fixture.h"
 
 using namespace stampede;
 using namespace stampede::sim::tasks;
@@ -228,11 +229,7 @@ TEST_CASE("training on the device API: the CUDA learner's code on the device env
   cfg.episode_length = 0.3;  // time-outs inside every rollout, besides the falls
   const int n = 16;
   const uint64_t seed = 4;
-  rl::PpoConfig pc;
-  pc.policy.actor_hidden = {32, 32};
-  pc.policy.critic_hidden = {32, 32};
-  pc.runner.num_threads = 1;
-  pc.runner.seed = 2;
+  rl::PpoConfig pc = rl::testing::small_config(n, 1, 2);
   pc.runner.max_iterations = 3;
   auto dev_env = std::make_unique<DeviceLocomotionEnv<float, HostSpace<float>>>(
       HostSpace<float>(sim::make_backend<float>("cpu", h1.model.get(), n, 1)), h1.spec, cfg, seed);

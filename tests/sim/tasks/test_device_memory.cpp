@@ -22,6 +22,7 @@
 #include "sim/tasks/make_env.h"
 #include "task_fixture.h"
 #include "tests/guarded_space.h"
+#include "tests/rl/learner_fixture.h"
 
 using namespace stampede;
 using test::GuardedLearnSpace;
@@ -57,16 +58,6 @@ struct FaultReport {
     sigaction(SIGSEGV, &sa, nullptr);
   }
 };
-
-rl::PpoConfig small_ppo() {
-  rl::PpoConfig pc;
-  pc.policy.actor_hidden = {32, 32};
-  pc.policy.critic_hidden = {32, 32};
-  pc.runner.num_threads = 1;
-  pc.runner.seed = 2;
-  pc.runner.max_iterations = 2;
-  return pc;
-}
 
 }  // namespace
 
@@ -109,7 +100,8 @@ TEST_CASE("the device loop over guarded memory trains what it trains over host m
   cfg.episode_length = 0.3;  // time-outs inside every rollout, besides the falls
   const int n = 16;
   const uint64_t seed = 4;
-  const rl::PpoConfig pc = small_ppo();
+  rl::PpoConfig pc = rl::testing::small_config(n, 1, 2);
+  pc.runner.max_iterations = 2;
   using GuardedEnv = sim::tasks::DeviceLocomotionEnv<float, GuardedSpace<float>>;
   using HostEnv = sim::tasks::DeviceLocomotionEnv<float, sim::tasks::HostSpace<float>>;
   auto guarded_env = std::make_unique<GuardedEnv>(
