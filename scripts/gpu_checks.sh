@@ -18,8 +18,12 @@
 # where the device tool's $OUT is set, the logs come back packed in $OUT/gpu-results.tar.gz
 # (the tool returns 8 files at most).
 #
+# ONLY="glob ..." runs the steps whose names match (test_*, validate_*, physics_*, env_cuda,
+# learner_cuda, walk_cuda). One device command may run 10 minutes, so a lease takes two:
+#
 #   BUILD=build RESULTS=gpu-results WALK_MINUTES=5 bash scripts/gpu_checks.sh
-#   BUNDLE=.gpu/bundle.tar.xz WALK_MINUTES=3 bash scripts/gpu_checks.sh     # on the device
+#   BUNDLE=.gpu/bundle.tar.xz ONLY="test_* validate_* physics_* env_cuda learner_cuda" bash scripts/gpu_checks.sh
+#   BUNDLE=.gpu/bundle.tar.xz ONLY=walk_cuda WALK_MINUTES=6 bash scripts/gpu_checks.sh
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -59,6 +63,14 @@ fi
 step() {
   local name=$1
   shift
+  if [ -n "${ONLY:-}" ]; then
+    local pattern selected=0
+    for pattern in $ONLY; do
+      # shellcheck disable=SC2053
+      [[ $name == $pattern ]] && selected=1
+    done
+    [ $selected -eq 1 ] || return 0
+  fi
   echo "== ${name}: $*"
   local t0=$SECONDS
   "$@" >"$RESULTS/${name}.log" 2>&1
