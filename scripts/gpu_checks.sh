@@ -40,11 +40,19 @@ if [ -n "${BUNDLE:-}" ]; then
   tar -C "$unpacked" -xJf "$BUNDLE"
   # shellcheck disable=SC1091
   . "$unpacked/paths.env"
+  # (links an earlier call left are replaced: each call brings a fresh copy of the tree)
   if [ "$(realpath -m "$BUNDLE_SOURCE_DIR")" != "$PWD" ]; then
-    [ -e "$BUNDLE_SOURCE_DIR" ] && { echo "gpu_checks: $BUNDLE_SOURCE_DIR exists and is not this checkout" >&2; exit 99; }
-    mkdir -p "$(dirname "$BUNDLE_SOURCE_DIR")" && ln -s "$PWD" "$BUNDLE_SOURCE_DIR"
+    if [ -e "$BUNDLE_SOURCE_DIR" ] && [ ! -L "$BUNDLE_SOURCE_DIR" ]; then
+      echo "gpu_checks: $BUNDLE_SOURCE_DIR exists and is not this checkout" >&2
+      exit 99
+    fi
+    mkdir -p "$(dirname "$BUNDLE_SOURCE_DIR")" && ln -sfn "$PWD" "$BUNDLE_SOURCE_DIR"
   fi
-  [ -e "$BUNDLE_BUILD" ] || ln -s "$unpacked/$BUNDLE_BUILD" "$BUNDLE_BUILD"
+  if [ -e "$BUNDLE_BUILD" ] && [ ! -L "$BUNDLE_BUILD" ]; then
+    echo "gpu_checks: ./$BUNDLE_BUILD exists and is not the bundle's" >&2
+    exit 99
+  fi
+  ln -sfn "$unpacked/$BUNDLE_BUILD" "$BUNDLE_BUILD"
   if [ ! -e "$BUNDLE_SAMPLES_DIR/humanoid/humanoid.xml" ]; then
     rmdir "$BUNDLE_SAMPLES_DIR" 2>/dev/null || true  # an empty folder in the way
     mkdir -p "$(dirname "$BUNDLE_SAMPLES_DIR")" && ln -sfn "$unpacked/models" "$BUNDLE_SAMPLES_DIR"
