@@ -156,6 +156,10 @@ int train(TrainArgs& t, rl::dist::Communicator* comm) {
   const std::string& run_dir = run_dir_name;
   const std::string& env_device = t.env_device;
   const bool quiet = t.quiet || !root;
+  // ranks on one machine share its GPUs: one each (--dist mpi as well as nccl), not all on GPU 0
+  int gpu = -1;
+  if (cfg.runner.device == "cuda" || env_device == "cuda")
+    gpu = rl::select_cuda_device(rl::dist::launch_info().local_rank);
 
   // the env: a resumed run starts new episodes, with a seed of its own so it does not replay the
   // first ones; every rank steps its own worlds (seed + rank)
@@ -177,9 +181,9 @@ int train(TrainArgs& t, rl::dist::Communicator* comm) {
                 cfg.runner.max_iterations, cfg.runner.device.c_str(), run_dir.c_str());
     if (!job.preset.empty()) std::printf("config: %s (the task's CPU preset; --config FILE replaces it)\n", job.preset.c_str());
     if (ranks > 1)
-      std::printf("data-parallel: %d ranks over %s, %d envs per rank (%d in all), %d learner threads per rank\n",
+      std::printf("data-parallel: %d ranks over %s, %d envs per rank (%d in all), %d learner threads per rank%s\n",
                   ranks, comm->name().c_str(), cfg.runner.num_envs, cfg.runner.num_envs * ranks,
-                  cfg.runner.num_threads);
+                  cfg.runner.num_threads, gpu >= 0 ? ", one GPU per rank on each machine (local rank % GPUs)" : "");
   }
   std::fflush(stdout);
   const bool interrupted = runner.learn_until_interrupted(/*second_aborts=*/true);

@@ -67,6 +67,19 @@ bool cuda_available(std::string* why) {
 #endif
 }
 
+int select_cuda_device(int local_rank) {
+#ifdef STAMPEDE_WITH_CUDA
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) return -1;
+  const int device = std::max(0, local_rank) % count;
+  if (cudaSetDevice(device) != cudaSuccess) return -1;
+  return device;
+#else
+  (void)local_rank;
+  return -1;
+#endif
+}
+
 std::unique_ptr<PpoLearner> make_learner(const PpoConfig& cfg, int num_envs, int obs_dim, int act_dim) {
   if (cfg.runner.device == "cpu") return make_cpu_learner(cfg, num_envs, obs_dim, act_dim);
   if (cfg.runner.device == "cuda") {

@@ -156,4 +156,9 @@ std::unique_ptr<PpoLearner> make_host_space_learner(const PpoConfig& cfg, int nu
 // whether a CUDA device can run the learner; otherwise *why says what is missing
 bool cuda_available(std::string* why);
 
+// one GPU per rank on a machine: device local_rank % (device count) made current for the
+// calling thread, before the rank allocates on it (the NCCL communicator picks the same one).
+// Returns the device, or -1 when there is none (--device cuda then says why)
+int select_cuda_device(int local_rank);
+
 }  // namespace stampede::rl

@@ -251,6 +251,17 @@ TEST_CASE("the CPU learner has no device API; --device cuda explains itself here
   c.runner.device = "cuda";
   std::string why;
   if (!cuda_available(&why)) CHECK_THROWS_WITH(make_learner(c, 8, 3, 2), Catch::Contains("use --device cpu"));
+  // a data-parallel rank's GPU: local rank modulo the device count; none here
+  if (cuda_available(&why)) {
+    CHECK(select_cuda_device(0) == 0);
+    const int d = select_cuda_device(5);
+    CHECK(d >= 0);
+    CHECK(d <= 5);
+    CHECK(select_cuda_device(0) == 0);
+  } else {
+    CHECK(select_cuda_device(0) == -1);
+    CHECK(select_cuda_device(5) == -1);
+  }
 }
 
 TEST_CASE("CUDA learner against its host instantiation (GPU only)", "[rl][learner][device][gpu]") {
