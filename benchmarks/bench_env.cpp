@@ -84,8 +84,19 @@ int run(int argc, char** argv) {
   std::vector<int> worlds = {1, 16, 64, 256, 1024, 4096};
   int threads = 0;
   double budget = 2.0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
+  for (int i = 1; i < argc; i += 2) {
+    const std::string k = argv[i];
+    if (k == "--help" || k == "-h") {
+      std::printf("usage: bench_env [--task h1-walk] [--device mujoco|cpu|cuda] [--worlds 1,16,64,256,1024,4096]\n"
+                  "                 [--threads 0] [--seconds 2]\n"
+                  "env steps/s at the control rate against the world count; physics and task shares\n");
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "option %s needs a value (--help)\n", argv[i]);
+      return 2;
+    }
+    const std::string v = argv[i + 1];
     if (k == "--task") task = v;
     else if (k == "--device") device = v;
     else if (k == "--worlds") worlds = parse_list(v);

@@ -25,8 +25,18 @@ using Clock = std::chrono::steady_clock;
 int main(int argc, char** argv) {
   int num_envs = 4096, steps = 24, obs_dim = 69, act_dim = 19, threads = 0, iterations = 2;
   std::string hidden = "512,256,128", device = "cpu";
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::printf("usage: bench_learner [--num-envs 4096] [--steps 24] [--obs-dim 69] [--act-dim 19] [--threads 0]\n"
+                  "                     [--iterations 2] [--hidden 512,256,128] [--device cpu|cuda]\n"
+                  "the PPO learner's samples/s: rollout inference and the update, synthetic data\n");
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "option %s needs a value (--help)\n", argv[i]);
+      return 2;
+    }
     const char* v = argv[i + 1];
     if (a == "--num-envs") num_envs = std::atoi(v);
     else if (a == "--steps") steps = std::atoi(v);
