@@ -34,7 +34,10 @@ WANTED=${SANITIZE_TESTS:-"$TESTS_ROBOT $TESTS_SIM_REF $TESTS_SIM $TESTS_KERNELS 
 
 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 echo "== sanitize: configure ($BUILD: gcc, $SAN) =="
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug \
+# a new build folder uses Ninja (scripts/test.sh says why); an existing one keeps its generator
+generator=()
+if [ ! -f "$BUILD/CMakeCache.txt" ] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
+cmake -S . -B "$BUILD" "${generator[@]}" -DCMAKE_BUILD_TYPE=Debug \
   -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ \
   -DCMAKE_C_FLAGS="-O1 $SAN" -DCMAKE_CXX_FLAGS="-O1 $SAN -D_GLIBCXX_ASSERTIONS" \
   -DCMAKE_EXE_LINKER_FLAGS="$SAN" -DCMAKE_SHARED_LINKER_FLAGS="$SAN" \

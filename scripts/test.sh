@@ -8,7 +8,12 @@ BUILD=${STAMPEDE_BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 
 bash scripts/install.sh
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSTAMPEDE_PTXAS_REPORT=ON >/dev/null
+# a new build folder uses Ninja: it compiles a target's sources while the libraries it links are
+# still building (Make waits for them), which on 2 cores saves a minute behind the long CUDA
+# source. An existing folder keeps the generator it was made with
+generator=()
+if [ ! -f "$BUILD/CMakeCache.txt" ] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
+cmake -S . -B "$BUILD" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DSTAMPEDE_PTXAS_REPORT=ON >/dev/null
 # the build log keeps ptxas's resource report for the CUDA budget check below
 cmake --build "$BUILD" -j"$JOBS" 2>&1 | tee "$BUILD/build.log"
 
