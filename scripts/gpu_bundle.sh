@@ -36,8 +36,9 @@ JOBS=${JOBS:-$(nproc)}
 SAMPLES=${MUJOCO_SAMPLES_DIR:-/usr/share/mujoco/model}
 
 BINARIES=(stampede benchmarks/bench_env benchmarks/bench_learner)
-TESTS=(test_gpu_sim_api kernels_test_gpu_smooth kernels_test_backend test_device_env
-       rl_test_device_learner rl_test_train_cli rl_dist_test_communicator)
+# the test binaries are the ones gpu_checks.sh runs (its `gpu_test NAME ...` lines)
+mapfile -t TESTS < <(sed -n 's/^gpu_test \([A-Za-z0-9_]*\).*/\1/p' scripts/gpu_checks.sh)
+[ ${#TESTS[@]} -gt 0 ] || { echo "gpu_bundle: no gpu_test lines in scripts/gpu_checks.sh" >&2; exit 1; }
 
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSTAMPEDE_WITH_CUDA=ON -DSTAMPEDE_NATIVE=OFF \
   -DSTAMPEDE_BUILD_PYTHON=OFF -DSTAMPEDE_CUDA_ARCHS=90 >/dev/null
