@@ -4,6 +4,26 @@ find_package(Threads REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
 
+# OpenBLAS (Debian's libopenblas-dev) for the CPU learner's float products (rl/gemm.h). Its
+# pthread build first: the learner calls it from its own threads at once, which Debian's serial
+# build does not survive (its buffers are not locked: results changed from run to run); rl/gemm.cpp
+# sets it to one thread per call and falls back to Eigen if the library loaded is a serial one.
+# Without OpenBLAS the products stay on Eigen, with a message.
+find_library(STAMPEDE_OPENBLAS_LIBRARY NAMES libopenblas.so.0 openblas
+  PATHS /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-pthread NO_DEFAULT_PATH)
+if(NOT STAMPEDE_OPENBLAS_LIBRARY)
+  find_library(STAMPEDE_OPENBLAS_LIBRARY NAMES openblas)
+endif()
+find_path(STAMPEDE_OPENBLAS_INCLUDE_DIR cblas.h
+  PATHS /usr/include/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-pthread PATH_SUFFIXES openblas)
+if(STAMPEDE_OPENBLAS_LIBRARY AND STAMPEDE_OPENBLAS_INCLUDE_DIR)
+  message(STATUS "stampede: OpenBLAS ${STAMPEDE_OPENBLAS_LIBRARY} for the CPU learner's products")
+  set(STAMPEDE_OPENBLAS_FOUND TRUE)
+else()
+  message(STATUS "stampede: OpenBLAS not found (scripts/install.sh installs libopenblas-dev): the CPU learner's products use Eigen")
+  set(STAMPEDE_OPENBLAS_FOUND FALSE)
+endif()
+
 # MuJoCo 4.0.0 comes from the mujoco-core wheel on PyPI: ask Python where the package is.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 execute_process(

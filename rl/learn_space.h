@@ -4,13 +4,11 @@
 //   launch(n, fn)                                      fn(i) for i in [0, n): a loop here, a
 //                                                      thread per index on the GPU
 //   gemm(...)                                          row-major C = alpha op(A) op(B) + beta C:
-//                                                      Eigen here, cuBLAS on the GPU
+//                                                      rl/gemm.h here, cuBLAS on the GPU
 // HostLearnSpace runs the learner's code on the CPU, which is how the tests check the CUDA
 // learner's code without a GPU (its launches can run in reverse order: a stage that depended on
 // the order of its indices would race on the GPU). The GPU twin is rl/cuda_learn_space.cuh.
 #pragma once
-
-#include <Eigen/Core>
 
 #include <cstddef>
 #include <cstdlib>
@@ -18,6 +16,7 @@
 
 #include "kernels/config.h"
 #include "kernels/space_buffer.h"
+#include "rl/gemm.h"
 
 namespace stampede::rl {
 
@@ -44,23 +43,7 @@ class HostLearnSpace {
   // ldc are the row strides of A, B and C as stored. beta == 0 ignores C's old contents
   void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A, int lda,
             const float* B, int ldb, float beta, float* C, int ldc) const {
-    using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    using Stride = Eigen::OuterStride<>;
-    Eigen::Map<const Mat, 0, Stride> a(A, trans_a ? k : m, trans_a ? m : k, Stride(lda));
-    Eigen::Map<const Mat, 0, Stride> b(B, trans_b ? n : k, trans_b ? k : n, Stride(ldb));
-    Eigen::Map<Mat, 0, Stride> c(C, m, n, Stride(ldc));
-    auto assign = [&](const auto& op_a, const auto& op_b) {
-      if (beta == 0.f)
-        c.noalias() = alpha * (op_a * op_b);
-      else {
-        c *= beta;
-        c.noalias() += alpha * (op_a * op_b);
-      }
-    };
-    if (!trans_a && !trans_b) assign(a, b);
-    else if (!trans_a && trans_b) assign(a, b.transpose());
-    else if (trans_a && !trans_b) assign(a.transpose(), b);
-    else assign(a.transpose(), b.transpose());
+    rl::gemm(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
   }
 
   bool reverse_order = false;  // tests: run launches backwards

@@ -13,7 +13,10 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
+
+#include "rl/gemm.h"
 
 namespace stampede::rl {
 
@@ -71,7 +74,12 @@ void linear_forward(const LinearLayout& l, const S* params, const MatR<S>& x, Ma
   Eigen::Map<const MatR<S>> w(params + l.weight_offset, l.out, l.in);
   Eigen::Map<const RowVecX<S>> b(params + l.bias_offset, l.out);
   y.resize(x.rows(), l.out);
-  y.noalias() = x * w.transpose();
+  if constexpr (std::is_same_v<S, float>) {
+    gemm(false, true, static_cast<int>(x.rows()), l.out, l.in, 1.f, x.data(), l.in, w.data(), l.in, 0.f, y.data(),
+         l.out);
+  } else {
+    y.noalias() = x * w.transpose();
+  }
   y.rowwise() += b;
 }
 
@@ -81,12 +89,21 @@ void linear_backward(const LinearLayout& l, const S* params, const MatR<S>& x, c
                      S* grads, MatR<S>* dx) {
   Eigen::Map<MatR<S>> dw(grads + l.weight_offset, l.out, l.in);
   Eigen::Map<RowVecX<S>> db(grads + l.bias_offset, l.out);
-  dw.noalias() += dy.transpose() * x;
+  const int batch = static_cast<int>(dy.rows());
+  if constexpr (std::is_same_v<S, float>) {
+    gemm(true, false, l.out, l.in, batch, 1.f, dy.data(), l.out, x.data(), l.in, 1.f, dw.data(), l.in);
+  } else {
+    dw.noalias() += dy.transpose() * x;
+  }
   db += dy.colwise().sum();
   if (dx) {
     Eigen::Map<const MatR<S>> w(params + l.weight_offset, l.out, l.in);
-    dx->resize(dy.rows(), l.in);
-    dx->noalias() = dy * w;
+    dx->resize(batch, l.in);
+    if constexpr (std::is_same_v<S, float>) {
+      gemm(false, false, batch, l.in, l.out, 1.f, dy.data(), l.out, w.data(), l.in, 0.f, dx->data(), l.in);
+    } else {
+      dx->noalias() = dy * w;
+    }
   }
 }
 

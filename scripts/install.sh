@@ -5,7 +5,7 @@ set -euo pipefail
 
 DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config
-  libyaml-cpp-dev catch2 libeigen3-dev libhdf5-dev pybind11-dev libonnx-dev libprotobuf-dev
+  libyaml-cpp-dev catch2 libeigen3-dev libopenblas-dev libopenblas0-pthread libhdf5-dev pybind11-dev libonnx-dev libprotobuf-dev
   libmujoco-samples openmpi-bin libopenmpi-dev clang libclang-rt-14-dev
   libegl-dev libegl1 libegl-mesa0 libgl1-mesa-dri ffmpeg
 )
