@@ -12,25 +12,18 @@ extern "C" int openblas_get_parallel();
 
 namespace stampede::rl {
 
+// OpenBLAS when the build has it and the library the loader found is a threaded build (pthreads
+// 1, OpenMP 2), set to run each call on its caller's thread: the learner calls it from several
+// threads at once, and a serial build (0) has no locks around its buffers (Debian's gave different
+// results run to run)
+bool gemm_uses_openblas() {
 #if STAMPEDE_HAVE_OPENBLAS
-namespace {
-// OpenBLAS when the library the loader found is a threaded build (pthreads 1, OpenMP 2), set to
-// run each call on its caller's thread: the learner calls it from several threads at once, and a
-// serial build (0) has no locks around its buffers (Debian's gave different results run to run)
-bool openblas_usable() {
   static const bool usable = [] {
     if (openblas_get_parallel() == 0) return false;
     openblas_set_num_threads(1);
     return true;
   }();
   return usable;
-}
-}  // namespace
-#endif
-
-bool gemm_uses_openblas() {
-#if STAMPEDE_HAVE_OPENBLAS
-  return openblas_usable();
 #else
   return false;
 #endif
@@ -59,8 +52,8 @@ void gemm_eigen(bool trans_a, bool trans_b, int m, int n, int k, float alpha, co
 
 void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const float* A, int lda, const float* B,
           int ldb, float beta, float* C, int ldc) {
+  if (!gemm_uses_openblas()) return gemm_eigen(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 #if STAMPEDE_HAVE_OPENBLAS
-  if (!openblas_usable()) return gemm_eigen(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {  // sgemm leaves C alone when k is 0; C = beta C is what the product means
     for (int i = 0; i < m; ++i)
@@ -69,8 +62,6 @@ void gemm(bool trans_a, bool trans_b, int m, int n, int k, float alpha, const fl
   }
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha,
               A, lda, B, ldb, beta, C, ldc);
-#else
-  gemm_eigen(trans_a, trans_b, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc);
 #endif
 }
 
